@@ -1,0 +1,175 @@
+//! LDIF values (RFC 2849): a value is written as `: text` only when it is a
+//! SAFE-STRING, otherwise as `:: base64` of its UTF-8 bytes; a value ending
+//! in a space is base64 too. Lines are folded by [`FoldingWriter`]. The
+//! decoder exists for tests and fuzzing: whatever is encoded decodes back.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use std::io::{self, Write};
+
+/// Folding width: lines are at most this many bytes before the line break.
+pub const FOLD_AT: usize = 76;
+
+/// RFC 2849 SAFE-STRING, with the stricter rule that a trailing space
+/// forces base64 (readers may strip it).
+pub fn is_safe_string(v: &str) -> bool {
+    let b = v.as_bytes();
+    if let Some(&first) = b.first() {
+        if matches!(first, b' ' | b':' | b'<') {
+            return false;
+        }
+    }
+    if b.last() == Some(&b' ') {
+        return false;
+    }
+    b.iter()
+        .all(|&c| (0x01..=0x7F).contains(&c) && c != b'\n' && c != b'\r')
+}
+
+/// The part after the attribute name: `: value` or `:: base64`.
+/// An empty value is written `:` with nothing after it.
+pub fn value_spec(v: &str) -> String {
+    if v.is_empty() {
+        ":".to_string()
+    } else if is_safe_string(v) {
+        format!(": {v}")
+    } else {
+        format!(":: {}", STANDARD.encode(v.as_bytes()))
+    }
+}
+
+/// Decodes a `value_spec` back to the value (for tests).
+pub fn decode_spec(spec: &str) -> Option<String> {
+    if let Some(b64) = spec.strip_prefix(":: ") {
+        String::from_utf8(STANDARD.decode(b64).ok()?).ok()
+    } else if spec == ":" {
+        Some(String::new())
+    } else {
+        spec.strip_prefix(": ").map(str::to_string)
+    }
+}
+
+/// Unfolds LDIF text (a line starting with one space continues the
+/// previous line) and returns the logical lines.
+pub fn unfold(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.split('\n') {
+        if let Some(rest) = line.strip_prefix(' ') {
+            if let Some(last) = out.last_mut() {
+                last.push_str(rest);
+                continue;
+            }
+        }
+        out.push(line.to_string());
+    }
+    if out.last().is_some_and(|l| l.is_empty()) {
+        out.pop();
+    }
+    out
+}
+
+/// A writer that folds every line longer than [`FOLD_AT`] bytes by
+/// inserting a line break and one space, never inside a UTF-8 character
+/// and never just before a line break. Comment lines (`#`) are left whole:
+/// RFC 2849 allows folding them, but Samba's LDIF reader rejects a folded
+/// comment, and no line length limit applies to them.
+pub struct FoldingWriter<W: Write> {
+    inner: W,
+    column: usize,
+    comment: bool,
+}
+
+impl<W: Write> FoldingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        FoldingWriter {
+            inner,
+            column: 0,
+            comment: false,
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+impl<W: Write> Write for FoldingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut start = 0;
+        for (i, &b) in buf.iter().enumerate() {
+            if b == b'\n' {
+                self.column = 0;
+                self.comment = false;
+                continue;
+            }
+            if self.column == 0 {
+                self.comment = b == b'#';
+            }
+            let continuation = (0x80..0xC0).contains(&b);
+            if self.column >= FOLD_AT && !continuation && !self.comment {
+                self.inner.write_all(&buf[start..i])?;
+                self.inner.write_all(b"\n ")?;
+                start = i;
+                self.column = 1;
+            }
+            self.column += 1;
+        }
+        self.inner.write_all(&buf[start..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_and_base64() {
+        assert_eq!(value_spec("cifs/vmhost2"), ": cifs/vmhost2");
+        assert_eq!(value_spec(" lead"), ":: IGxlYWQ=");
+        assert_eq!(value_spec(":x"), ":: Ong=");
+        assert_eq!(value_spec("<x"), ":: PHg=");
+        assert_eq!(value_spec("trail "), ":: dHJhaWwg");
+        assert_eq!(value_spec("MÜLLER"), ":: TcOcTExFUg==");
+        assert_eq!(value_spec("a:b<c"), ": a:b<c");
+    }
+
+    #[test]
+    fn folds_long_lines() {
+        let mut w = FoldingWriter::new(Vec::new());
+        let line = format!("description: {}\nshort\n", "x".repeat(100));
+        w.write_all(line.as_bytes()).unwrap();
+        let out = String::from_utf8(w.into_inner()).unwrap();
+        for l in out.lines() {
+            assert!(l.len() <= FOLD_AT, "{l}");
+        }
+        assert_eq!(
+            unfold(&out),
+            vec![format!("description: {}", "x".repeat(100)), "short".into()]
+        );
+    }
+
+    #[test]
+    fn comments_are_not_folded() {
+        let mut w = FoldingWriter::new(Vec::new());
+        let line = format!("# {}\nattr: {}\n", "c".repeat(100), "v".repeat(100));
+        w.write_all(line.as_bytes()).unwrap();
+        let out = String::from_utf8(w.into_inner()).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0].len(), 102);
+        assert_eq!(lines[1].len(), FOLD_AT);
+        assert!(lines[2].starts_with(' '));
+    }
+
+    #[test]
+    fn exactly_76_is_not_folded() {
+        let mut w = FoldingWriter::new(Vec::new());
+        let l = "y".repeat(76);
+        w.write_all(format!("{l}\n").as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(w.into_inner()).unwrap(), format!("{l}\n"));
+    }
+}

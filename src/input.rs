@@ -1,0 +1,405 @@
+//! Reading the CSV: bytes from a file or standard input, decoded (UTF-8 with
+//! or without BOM, UTF-16 with BOM), the Windows PowerShell `#TYPE` line
+//! skipped, the delimiter detected, the header checked, and every record
+//! turned into raw cells keyed by column, with the line it started on.
+//! All csv reader settings live in [`csv_reader`].
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::columns::{parse_header, Field, Header};
+use crate::error::{Error, Location, Problem, Result};
+use crate::sanitize::{is_forbidden, show};
+
+/// The most bytes one field may hold.
+pub const MAX_FIELD_BYTES: usize = 1024;
+
+/// The input as read: its display name, SHA-256 of its bytes and its text.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Name used in messages and the summary (`<stdin>` for `-`).
+    pub name: String,
+    pub sha256: String,
+    pub text: String,
+}
+
+/// One record: the line it starts on and its non-empty cells by column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRow {
+    pub line: u64,
+    pub cells: BTreeMap<Field, String>,
+}
+
+impl RawRow {
+    pub fn get(&self, f: Field) -> Option<&str> {
+        self.cells.get(&f).map(String::as_str)
+    }
+}
+
+/// Everything read from the CSV.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub header: Header,
+    pub rows: Vec<RawRow>,
+}
+
+/// Reads `path` (or standard input for `-`) and decodes it.
+pub fn read_source(path: &Path) -> Result<Source> {
+    let (name, bytes) = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io("read", "<stdin>", e))?;
+        ("<stdin>".to_string(), buf)
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        (path.display().to_string(), bytes)
+    };
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let text = decode(&name, &bytes).map_err(Error::input)?;
+    Ok(Source { name, sha256, text })
+}
+
+/// Lowercase hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Decodes UTF-8 (BOM optional) or UTF-16 LE/BE with BOM.
+pub fn decode(name: &str, bytes: &[u8]) -> Result<String, Problem> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return utf8(name, rest, 3);
+    }
+    let le = bytes.starts_with(&[0xFF, 0xFE]);
+    let be = bytes.starts_with(&[0xFE, 0xFF]);
+    if le || be {
+        let body = &bytes[2..];
+        if body.len() % 2 != 0 {
+            return Err(Problem::new(
+                Location::file(name),
+                format!(
+                    "byte offset {}: UTF-16 text has an odd number of bytes (truncated file?)",
+                    bytes.len() - 1
+                ),
+            ));
+        }
+        let units = body.chunks_exact(2).map(|c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        });
+        let mut out = String::with_capacity(body.len() / 2);
+        for (i, r) in char::decode_utf16(units).enumerate() {
+            match r {
+                Ok(c) => out.push(c),
+                Err(_) => {
+                    return Err(Problem::new(
+                        Location::file(name),
+                        format!(
+                            "byte offset {}: invalid UTF-16 (unpaired surrogate)",
+                            2 + i * 2
+                        ),
+                    ))
+                }
+            }
+        }
+        return Ok(out);
+    }
+    utf8(name, bytes, 0)
+}
+
+fn utf8(name: &str, bytes: &[u8], base: usize) -> Result<String, Problem> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => {
+            let at = base + e.valid_up_to();
+            let line = 1 + bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            Err(Problem::new(
+                Location::line(name, line as u64),
+                format!(
+                    "byte offset {at}: not valid UTF-8 (byte 0x{:02X}); save the file as UTF-8 or UTF-16 with BOM",
+                    bytes[e.valid_up_to()]
+                ),
+            ))
+        }
+    }
+}
+
+/// The one place that configures the csv reader.
+fn csv_reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::None)
+        .from_reader(text.as_bytes())
+}
+
+/// Picks `;` or tab over `,` when the header row holds more of them
+/// (outside quotes): Excel writes `;` in many European locales.
+pub fn detect_delimiter(header_line: &str) -> u8 {
+    let (mut comma, mut semi, mut tab, mut quoted) = (0, 0, 0, false);
+    for c in header_line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => comma += 1,
+            ';' if !quoted => semi += 1,
+            '\t' if !quoted => tab += 1,
+            _ => {}
+        }
+    }
+    if semi > comma && semi >= tab {
+        b';'
+    } else if tab > comma && tab > semi {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+/// Start offsets of each line, to turn byte positions into line numbers
+/// independently of CRLF handling in the csv crate.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        let mut v = vec![0];
+        v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Lines(v)
+    }
+
+    /// 1-based line of a byte offset.
+    fn line_of(&self, offset: usize) -> u64 {
+        match self.0.binary_search(&offset) {
+            Ok(i) => i as u64 + 1,
+            Err(i) => i as u64,
+        }
+    }
+}
+
+/// Splits the text into a checked header and raw rows. Every problem
+/// found is returned, up to the report cap.
+pub fn read_table(name: &str, text: &str, delimiter: Option<u8>) -> Result<Table> {
+    let lines = Lines::new(text);
+    // Windows PowerShell 5.1 Export-Csv writes `#TYPE ...` as line 1.
+    let skip = if text.starts_with("#TYPE") {
+        text.find('\n').map(|i| i + 1).unwrap_or(text.len())
+    } else {
+        0
+    };
+    let body = &text[skip..];
+    let first_line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(first_line));
+    let mut reader = csv_reader(body, delimiter);
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut header: Option<Header> = None;
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let start = reader.position().byte() as usize;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let (offset, what) = match e.kind() {
+                    csv::ErrorKind::Utf8 { pos, err } => (
+                        pos.as_ref().map(|p| p.byte() as usize).unwrap_or(start),
+                        format!("not valid UTF-8: {err}"),
+                    ),
+                    _ => (start, e.to_string()),
+                };
+                problems.push(Problem::new(
+                    Location::line(name, lines.line_of(skip + offset)),
+                    what,
+                ));
+                break;
+            }
+        }
+        let rec_start = record
+            .position()
+            .map(|p| p.byte() as usize)
+            .unwrap_or(start);
+        // With CRLF the csv crate reports a record as starting at the `\n`
+        // that ends the previous line (rust-csv #395); skip line breaks.
+        let rec_start = rec_start
+            + body.as_bytes()[rec_start.min(body.len())..]
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        let line = lines.line_of(skip + rec_start);
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let Some(h) = &header else {
+            match parse_header(
+                name,
+                line,
+                &record.iter().map(str::to_string).collect::<Vec<_>>(),
+            ) {
+                Ok(h) => header = Some(h),
+                Err(p) => return Err(Error::Input(p)),
+            }
+            continue;
+        };
+        if let Some(row) = check_record(name, line, h, &record, &mut problems) {
+            rows.push(row);
+        }
+        if problems.len() > crate::error::MAX_REPORTED {
+            break;
+        }
+    }
+    let Some(header) = header else {
+        return Err(Error::input(Problem::new(
+            Location::file(name),
+            "the file is empty: a header row is required (principal,service,target,...)",
+        )));
+    };
+    if !problems.is_empty() {
+        return Err(Error::Input(problems));
+    }
+    Ok(Table { header, rows })
+}
+
+fn check_record(
+    name: &str,
+    line: u64,
+    header: &Header,
+    record: &csv::StringRecord,
+    problems: &mut Vec<Problem>,
+) -> Option<RawRow> {
+    let before = problems.len();
+    let width = header.columns.len();
+    if record.len() < width {
+        problems.push(Problem::new(
+            Location::line(name, line),
+            format!(
+                "the row has {} fields but the header has {}",
+                record.len(),
+                width
+            ),
+        ));
+        return None;
+    }
+    if record.iter().skip(width).any(|f| !f.trim().is_empty()) {
+        problems.push(Problem::new(
+            Location::line(name, line),
+            format!(
+                "the row has {} fields but the header has {}",
+                record.len(),
+                width
+            ),
+        ));
+        return None;
+    }
+    let mut cells = BTreeMap::new();
+    for (i, value) in record.iter().take(width).enumerate() {
+        let column = &header.written[i];
+        if let Some(c) = value.chars().find(|c| is_forbidden(*c)) {
+            problems.push(Problem::new(
+                Location::cell(name, line, column),
+                format!(
+                    "'{}' contains the control or invisible character U+{:04X}",
+                    show(value),
+                    c as u32
+                ),
+            ));
+            continue;
+        }
+        if value.len() > MAX_FIELD_BYTES {
+            problems.push(Problem::new(
+                Location::cell(name, line, column),
+                format!(
+                    "the value is {} bytes long; the limit is {MAX_FIELD_BYTES}",
+                    value.len()
+                ),
+            ));
+            continue;
+        }
+        let value = value.trim();
+        match header.columns[i] {
+            Some(field) => {
+                if !value.is_empty() {
+                    cells.insert(field, value.to_string());
+                }
+            }
+            None => {
+                if !value.is_empty() {
+                    problems.push(Problem::new(
+                        Location::line(name, line),
+                        format!(
+                            "field {} '{}' is under a header cell with no name",
+                            i + 1,
+                            show(value)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    (problems.len() == before).then_some(RawRow { line, cells })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_boms() {
+        assert_eq!(decode("f", b"\xEF\xBB\xBFa,b").unwrap(), "a,b");
+        assert_eq!(decode("f", b"\xFF\xFEa\0,\0b\0").unwrap(), "a,b");
+        assert_eq!(decode("f", b"\xFE\xFF\0a\0,\0b").unwrap(), "a,b");
+        let e = decode("f", b"ab\n\xFFc").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "f:2: byte offset 3: not valid UTF-8 (byte 0xFF); save the file as UTF-8 or UTF-16 with BOM"
+        );
+    }
+
+    #[test]
+    fn delimiter_detection() {
+        assert_eq!(detect_delimiter("principal;service;target"), b';');
+        assert_eq!(detect_delimiter("principal,service,target"), b',');
+        assert_eq!(detect_delimiter("\"a;b\",c,d"), b',');
+    }
+
+    #[test]
+    fn crlf_line_numbers_are_right() {
+        let text = "principal,service,target\r\n\r\nvmhost1,cifs,fhost1\r\nvmhost2,cifs,fhost1\r\n";
+        let t = read_table("f", text, None).unwrap();
+        assert_eq!(
+            t.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            vec![3, 4]
+        );
+    }
+
+    #[test]
+    fn type_line_is_skipped_and_lines_still_count() {
+        let text = "#TYPE System.Management.Automation.PSCustomObject\n\"principal\",\"service\",\"target\"\n\"a\",\"cifs\",\"b\"\n";
+        let t = read_table("f", text, None).unwrap();
+        assert_eq!(t.rows[0].line, 3);
+        assert_eq!(t.rows[0].get(Field::Principal), Some("a"));
+    }
+
+    #[test]
+    fn multiline_quoted_field_reports_its_first_line() {
+        let text = "principal,service,target,comment\na,cifs,b,\"two\nlines\"\nc,cifs,d,\n";
+        let e = read_table("f", text, None).unwrap_err().to_string();
+        assert!(
+            e.starts_with("f:2: column 'comment': 'two\\nlines' contains the control"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! kcdplan: an offline planner for Kerberos constrained delegation in
+//! Active Directory.
+//!
+//! The pipeline, one module per stage:
+//! [`input`] (read and decode the CSV, check the header via [`columns`]) ->
+//! [`validate`] (checked rows, located errors) -> [`plan`] (grouping, SPN
+//! forms, conflicts, warnings) -> [`render`] (templates, escaping by the
+//! engine via [`escape`]) -> [`output`] (all files or none).
+
+pub mod cli;
+pub mod columns;
+pub mod config;
+pub mod dn;
+pub mod error;
+pub mod escape;
+pub mod input;
+pub mod names;
+pub mod output;
+pub mod plan;
+pub mod render;
+pub mod report;
+pub mod sanitize;
+pub mod validate;
+
+use std::io::Write;
+use std::path::Path;
+
+use cli::{CheckFormat, Cli, Command, PlanArgs, TemplatesCommand};
+use config::Options;
+use error::{Error, Result};
+use input::Source;
+use plan::Plan;
+use render::context::{ArtifactInfo, Context};
+use render::{Templates, ARTIFACTS};
+
+/// Input read and planned.
+pub struct Planned {
+    pub source: Source,
+    pub options: Options,
+    pub plan: Plan,
+}
+
+/// Reads, validates and plans: the whole front of the pipeline.
+pub fn plan_csv(args: &PlanArgs) -> Result<Planned> {
+    let options = Options::new(
+        args.domain.as_deref(),
+        args.container.as_deref(),
+        args.spn_forms,
+        args.deny_warnings,
+    )?;
+    let source = input::read_source(&args.csv)?;
+    plan_text(source, options, args.delimiter)
+}
+
+/// Plans already decoded text (used by tests and fuzzing too).
+pub fn plan_text(source: Source, options: Options, delimiter: Option<u8>) -> Result<Planned> {
+    let table = input::read_table(&source.name, &source.text, delimiter)?;
+    let rows = validate::validate(&source.name, &table, &options)?;
+    let plan = plan::build(&source.name, &rows, &options, &table.header)?;
+    Ok(Planned {
+        source,
+        options,
+        plan,
+    })
+}
+
+/// Prints warnings to `err`; fails if they are denied.
+fn report_warnings(planned: &Planned, err: &mut dyn Write) -> Result<()> {
+    for w in &planned.plan.warnings {
+        let _ = writeln!(err, "{}", report::warning_line(&planned.source.name, w));
+    }
+    if planned.options.deny_warnings && !planned.plan.warnings.is_empty() {
+        return Err(Error::DeniedWarnings(planned.plan.warnings.len()));
+    }
+    Ok(())
+}
+
+/// Renders every artifact into `dir` (an empty folder) and returns the
+/// written files with their SHA-256, in render order.
+pub fn render_into(
+    dir: &Path,
+    planned: &Planned,
+    templates: &Templates,
+) -> Result<Vec<ArtifactInfo>> {
+    let mut ctx = Context::new(&planned.source, &planned.options, &planned.plan);
+    ctx.overridden_templates = templates.overridden().to_vec();
+    for name in ARTIFACTS {
+        let value = ctx.value();
+        let path = dir.join(name);
+        let file = output::HashingFile::create(&path)?;
+        let file = templates.render_to(name, &value, file)?;
+        let sha256 = file.finish()?;
+        ctx.artifacts.push(ArtifactInfo {
+            name: name.to_string(),
+            sha256,
+        });
+    }
+    Ok(ctx.artifacts)
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    match cli.command {
+        Command::Render(args) => {
+            output::check_target(&args.out, args.force)?;
+            let templates = Templates::load(args.templates.as_deref())?;
+            let planned = plan_csv(&args.plan)?;
+            report_warnings(&planned, err)?;
+            let mut written = Vec::new();
+            output::write_atomically(&args.out, args.force, |dir| {
+                written = render_into(dir, &planned, &templates)?;
+                Ok(())
+            })?;
+            let _ = writeln!(
+                out,
+                "{}",
+                report::render_done(&args.out, &planned.plan, &written)
+            );
+            Ok(())
+        }
+        Command::Check(args) => {
+            let format = args.format;
+            let planned = plan_csv(&args.plan)?;
+            report_warnings(&planned, err)?;
+            match format {
+                CheckFormat::Text => {
+                    let _ = write!(out, "{}", report::check_text(&planned));
+                }
+                CheckFormat::Json => {
+                    let templates = Templates::load(None)?;
+                    let ctx = Context::new(&planned.source, &planned.options, &planned.plan);
+                    let json = templates.render_string("plan.json", &ctx.value())?;
+                    let _ = write!(out, "{json}");
+                }
+            }
+            Ok(())
+        }
+        Command::Templates(TemplatesCommand::List) => {
+            for (name, _) in render::SHIPPED {
+                let _ = writeln!(out, "{name}");
+            }
+            Ok(())
+        }
+        Command::Templates(TemplatesCommand::Export { dir, force }) => {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+            if !force {
+                for (name, _) in render::SHIPPED {
+                    let p = dir.join(name);
+                    if p.exists() {
+                        return Err(Error::Usage(format!(
+                            "'{}' exists; use --force to overwrite",
+                            p.display()
+                        )));
+                    }
+                }
+            }
+            for (name, text) in render::SHIPPED {
+                let p = dir.join(name);
+                std::fs::write(&p, text).map_err(|e| Error::io("write", &p, e))?;
+            }
+            let _ = writeln!(
+                out,
+                "wrote {} templates to {}; edit them and pass --templates {}",
+                render::SHIPPED.len(),
+                dir.display(),
+                dir.display()
+            );
+            Ok(())
+        }
+    }
+}

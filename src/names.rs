@@ -1,0 +1,310 @@
+//! The directory's naming rules: DNS host names, SPN service classes and
+//! their canonical spellings, account names, and near-miss suggestions.
+
+/// Optimal string alignment distance (Levenshtein plus adjacent
+/// transpositions, so `cfis` is one edit from `cifs`), on lowercase chars.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().flat_map(char::to_lowercase).collect();
+    let b: Vec<char> = b.chars().flat_map(char::to_lowercase).collect();
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m]
+}
+
+/// The candidate closest to `key` (compared after `norm`), if it is close
+/// enough to be a plausible typo.
+pub fn closest<'a>(
+    key: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    norm: impl Fn(&str) -> String,
+) -> Option<&'a str> {
+    let mut best: Option<(usize, &'a str)> = None;
+    for c in candidates {
+        let d = edit_distance(key, &norm(c));
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    let (d, c) = best?;
+    let limit = (key.chars().count() / 3).max(1);
+    (d <= limit).then_some(c)
+}
+
+/// The Hyper-V live migration service class, exact spelling.
+pub const VSMS: &str = "Microsoft Virtual System Migration Service";
+
+/// Service classes written in their canonical spelling.
+pub const KNOWN_CLASSES: &[&str] = &[
+    "cifs",
+    "http",
+    "host",
+    "ldap",
+    "dns",
+    "gc",
+    "MSSQLSvc",
+    "WSMAN",
+    "TERMSRV",
+    "RestrictedKrbHost",
+    "RPCSS",
+    VSMS,
+];
+
+/// What a `service` cell names after aliases are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceSpec {
+    /// One service class, canonical spelling when known.
+    Class(String),
+    /// `hyperv`: `cifs` + the migration service.
+    HyperV,
+}
+
+impl ServiceSpec {
+    pub fn classes(&self) -> Vec<String> {
+        match self {
+            ServiceSpec::Class(c) => vec![c.clone()],
+            ServiceSpec::HyperV => vec!["cifs".to_string(), VSMS.to_string()],
+        }
+    }
+}
+
+/// Resolves aliases and canonical spellings; errors on a class that cannot
+/// be part of an SPN.
+pub fn parse_service(s: &str) -> Result<ServiceSpec, String> {
+    if s.contains('/') {
+        return Err("a service class cannot contain '/'".into());
+    }
+    if s.contains(':') {
+        return Err("a service class cannot contain ':' (put the port on the target)".into());
+    }
+    let lower = s.to_lowercase();
+    match lower.as_str() {
+        "hyperv" | "hyper-v" => return Ok(ServiceSpec::HyperV),
+        "smb" => return Ok(ServiceSpec::Class("cifs".into())),
+        "vsms" => return Ok(ServiceSpec::Class(VSMS.into())),
+        _ => {}
+    }
+    if let Some(k) = KNOWN_CLASSES.iter().find(|k| k.to_lowercase() == lower) {
+        return Ok(ServiceSpec::Class((*k).to_string()));
+    }
+    Ok(ServiceSpec::Class(s.to_string()))
+}
+
+/// A known class that `class` (not itself known) looks like a typo of.
+pub fn near_miss(class: &str) -> Option<&'static str> {
+    let lower = class.to_lowercase();
+    if KNOWN_CLASSES.iter().any(|k| k.to_lowercase() == lower) {
+        return None;
+    }
+    for k in KNOWN_CLASSES {
+        let kl = k.to_lowercase();
+        // `Microsoft Virtual System Migration ServiceType` and friends.
+        if kl.len() >= 8 && (lower.starts_with(&kl) || kl.starts_with(&lower)) {
+            return Some(k);
+        }
+    }
+    let mut best: Option<(usize, &'static str)> = None;
+    for k in KNOWN_CLASSES {
+        let d = edit_distance(class, k);
+        let limit = if k.chars().count() <= 5 { 1 } else { 2 };
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, k));
+        }
+    }
+    best.map(|(_, k)| k)
+}
+
+/// A host as written in a `target` cell: name and optional port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPort {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+/// Splits `host[:port]` and checks the port.
+pub fn split_port(s: &str) -> Result<(&str, Option<u16>), String> {
+    match s.rsplit_once(':') {
+        None => Ok((s, None)),
+        Some((host, port)) => {
+            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.len() > 5 {
+                return Err(format!(
+                    "'{}' is not a valid port (expected a number from 1 to 65535)",
+                    crate::sanitize::show(port)
+                ));
+            }
+            match port.parse::<u32>() {
+                Ok(p) if (1..=65535).contains(&p) => Ok((host, Some(p as u16))),
+                _ => Err(format!(
+                    "'{port}' is not a valid port (expected a number from 1 to 65535)"
+                )),
+            }
+        }
+    }
+}
+
+/// Checks a DNS host name (short or fully qualified): labels of letters,
+/// digits and `-` (letters may be non-ASCII, as AD allows), 1 to 63 bytes
+/// each, no leading or trailing `-`, 253 bytes in all (RFC 1035, RFC 1123).
+pub fn check_host(name: &str) -> Result<(), String> {
+    let what = || format!("'{}' is not a valid host name", crate::sanitize::show(name));
+    if name.len() > 253 {
+        return Err(format!("{}: longer than 253 characters", what()));
+    }
+    if name.ends_with('.') {
+        return Err(format!("{}: remove the trailing dot", what()));
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err(format!("{}: empty label", what()));
+        }
+        if label.len() > 63 {
+            return Err(format!(
+                "{}: label '{}' is longer than 63 characters",
+                what(),
+                crate::sanitize::show(label)
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!(
+                "{}: label '{}' starts or ends with '-'",
+                what(),
+                crate::sanitize::show(label)
+            ));
+        }
+        if let Some(c) = label.chars().find(|c| !(c.is_alphanumeric() || *c == '-')) {
+            return Err(format!(
+                "{}: character '{}' is not allowed",
+                what(),
+                crate::sanitize::show(&c.to_string())
+            ));
+        }
+    }
+    if name
+        .split('.')
+        .all(|l| l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!(
+            "{}: an IP address cannot be used; Kerberos needs the host name",
+            what()
+        ));
+    }
+    Ok(())
+}
+
+/// Characters not allowed in a sAMAccountName (Microsoft: "User Naming
+/// Attributes").
+const SAM_FORBIDDEN: &[char] = &[
+    '"', '/', '\\', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>', '@',
+];
+
+/// Checks a user or gMSA sAMAccountName.
+pub fn check_sam(name: &str) -> Result<(), String> {
+    if let Some(c) = name.chars().find(|c| SAM_FORBIDDEN.contains(c)) {
+        return Err(format!(
+            "'{}' is not a valid sAMAccountName: character '{c}' is not allowed",
+            crate::sanitize::show(name)
+        ));
+    }
+    if name.trim_end_matches('$').is_empty() || name.ends_with('.') {
+        return Err(format!(
+            "'{}' is not a valid sAMAccountName",
+            crate::sanitize::show(name)
+        ));
+    }
+    Ok(())
+}
+
+/// `contoso.com` -> `DC=contoso,DC=com`.
+pub fn domain_dn(domain: &str) -> String {
+    domain
+        .split('.')
+        .map(|l| format!("DC={}", crate::dn::escape_value(l)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_and_canonical_spelling() {
+        assert_eq!(
+            parse_service("SMB").unwrap(),
+            ServiceSpec::Class("cifs".into())
+        );
+        assert_eq!(
+            parse_service("vsms").unwrap(),
+            ServiceSpec::Class(VSMS.into())
+        );
+        assert_eq!(
+            parse_service("mssqlsvc").unwrap(),
+            ServiceSpec::Class("MSSQLSvc".into())
+        );
+        assert_eq!(parse_service("HyperV").unwrap(), ServiceSpec::HyperV);
+        assert_eq!(
+            parse_service("custom").unwrap(),
+            ServiceSpec::Class("custom".into())
+        );
+        assert!(parse_service("cifs/x").is_err());
+    }
+
+    #[test]
+    fn near_misses() {
+        assert_eq!(near_miss("cfis"), Some("cifs"));
+        assert_eq!(
+            near_miss("Microsoft Virtual System Migration ServiceType"),
+            Some(VSMS)
+        );
+        assert_eq!(near_miss("MSSQLSrv"), Some("MSSQLSvc"));
+        assert_eq!(near_miss("cifs"), None);
+        assert_eq!(near_miss("FIMService"), None);
+        assert_eq!(near_miss("exchangeMDB"), None);
+    }
+
+    #[test]
+    fn host_names() {
+        assert!(check_host("vmhost2.contoso.com").is_ok());
+        assert!(check_host("MÜLLER-PC").is_ok());
+        assert_eq!(
+            check_host("vmhost2..contoso.com").unwrap_err(),
+            "'vmhost2..contoso.com' is not a valid host name: empty label"
+        );
+        assert!(check_host("-bad").is_err());
+        assert!(check_host("a_b").is_err());
+        assert!(check_host("10.0.0.1").is_err());
+        assert!(check_host(&"a".repeat(64)).is_err());
+        assert!(check_host(&"a".repeat(63)).is_ok());
+    }
+
+    #[test]
+    fn ports() {
+        assert_eq!(split_port("sql1:1433").unwrap(), ("sql1", Some(1433)));
+        assert_eq!(split_port("sql1").unwrap(), ("sql1", None));
+        assert!(split_port("sql1:0").is_err());
+        assert!(split_port("sql1:65536").is_err());
+        assert!(split_port("sql1:x").is_err());
+    }
+
+    #[test]
+    fn domain_to_dn() {
+        assert_eq!(domain_dn("contoso.com"), "DC=contoso,DC=com");
+    }
+}

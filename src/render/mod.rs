@@ -1,0 +1,288 @@
+//! Rendering artifacts through minijinja templates. The templates ship in
+//! the binary and a folder given with `--templates` overrides them by file
+//! name. Escaping is the engine's job: each file's extension picks an escape
+//! mode, and the formatter turns every `{{ value }}` into an LDIF value spec,
+//! a PowerShell single-quoted literal, Markdown text or JSON. A template
+//! author cannot forget to escape, and no CSV field can leave its place.
+
+pub mod context;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, ErrorKind, Output, State, UndefinedBehavior};
+
+use crate::error::{Error, Result};
+use crate::escape;
+
+/// What kind of file an artifact is: decides escaping and byte-level
+/// post-processing (BOM, folding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Ldif,
+    PowerShell,
+    Markdown,
+    Json,
+}
+
+impl Kind {
+    /// The kind of a template, from its file name.
+    pub fn of(name: &str) -> Option<Kind> {
+        let ext = name.rsplit_once('.').map(|(_, e)| e)?;
+        match ext {
+            "ldif" => Some(Kind::Ldif),
+            "ps1" => Some(Kind::PowerShell),
+            "md" => Some(Kind::Markdown),
+            "json" => Some(Kind::Json),
+            _ => None,
+        }
+    }
+
+    fn escape_name(self) -> &'static str {
+        match self {
+            Kind::Ldif => "ldif",
+            Kind::PowerShell => "powershell",
+            Kind::Markdown => "markdown",
+            Kind::Json => "json",
+        }
+    }
+}
+
+/// The shipped templates, by file name. The output file has the same name.
+pub const SHIPPED: &[(&str, &str)] = &[
+    (
+        "delegation.ldif",
+        include_str!("../../templates/delegation.ldif"),
+    ),
+    ("apply.ps1", include_str!("../../templates/apply.ps1")),
+    ("rollback.ps1", include_str!("../../templates/rollback.ps1")),
+    ("plan.json", include_str!("../../templates/plan.json")),
+    ("summary.md", include_str!("../../templates/summary.md")),
+];
+
+/// The artifacts `render` writes, in the order they are rendered (the
+/// summary last, as it lists the others' SHA-256).
+pub const ARTIFACTS: &[&str] = &[
+    "delegation.ldif",
+    "apply.ps1",
+    "rollback.ps1",
+    "plan.json",
+    "summary.md",
+];
+
+/// A loaded template set: shipped templates, overridden by a folder.
+pub struct Templates {
+    env: Environment<'static>,
+    overridden: Vec<String>,
+}
+
+impl Templates {
+    /// Loads the shipped templates and, if given, the overrides in `dir`.
+    /// A file in `dir` that is not a known template name is an error.
+    pub fn load(dir: Option<&Path>) -> Result<Templates> {
+        let mut sources: BTreeMap<String, String> = SHIPPED
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.to_string()))
+            .collect();
+        let mut overridden = Vec::new();
+        if let Some(dir) = dir {
+            let entries =
+                std::fs::read_dir(dir).map_err(|e| Error::io("read templates folder", dir, e))?;
+            let mut names = Vec::new();
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io("read templates folder", dir, e))?;
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+            names.sort();
+            for name in names {
+                if !sources.contains_key(&name) {
+                    return Err(Error::Template {
+                        name: dir.join(&name).display().to_string(),
+                        detail: format!(
+                            "unknown template name; known names: {}",
+                            SHIPPED
+                                .iter()
+                                .map(|(n, _)| *n)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                }
+                let path = dir.join(&name);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| Error::io("read template", &path, e))?;
+                sources.insert(name.clone(), text);
+                overridden.push(name);
+            }
+        }
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .keep_trailing_newline(true)
+                .build()
+                .expect("default delimiters"),
+        );
+        // Registered before any template is added, so every template gets it.
+        env.set_auto_escape_callback(|name| match Kind::of(name) {
+            Some(Kind::Json) => AutoEscape::Json,
+            Some(k) => AutoEscape::Custom(k.escape_name().into()),
+            None => AutoEscape::None,
+        });
+        env.set_formatter(format_value);
+        env.add_filter("comment", |v: String| {
+            Value::from_safe_string(escape::comment_text(&v))
+        });
+        let sources = Arc::new(sources);
+        for name in sources.keys() {
+            let src = sources[name].clone();
+            env.add_template_owned(name.clone(), src)
+                .map_err(|e| template_error(name, &e))?;
+        }
+        Ok(Templates { env, overridden })
+    }
+
+    /// Names of the templates replaced by the user's folder.
+    pub fn overridden(&self) -> &[String] {
+        &self.overridden
+    }
+
+    /// Renders template `name` to `out`, applying the kind's byte-level
+    /// rules: a BOM before PowerShell, folding for LDIF.
+    pub fn render_to<W: Write>(&self, name: &str, ctx: &Value, out: W) -> Result<W> {
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| template_error(name, &e))?;
+        match Kind::of(name) {
+            Some(Kind::Ldif) => {
+                let mut w = escape::ldif::FoldingWriter::new(out);
+                tmpl.render_captured_to(ctx.clone(), &mut w)
+                    .map_err(|e| template_error(name, &e))?;
+                Ok(w.into_inner())
+            }
+            Some(Kind::PowerShell) => {
+                let mut out = out;
+                // Windows PowerShell 5.1 reads a BOM-less script as ANSI.
+                out.write_all(b"\xEF\xBB\xBF")
+                    .map_err(|e| Error::io("write", name, e))?;
+                tmpl.render_captured_to(ctx.clone(), &mut out)
+                    .map_err(|e| template_error(name, &e))?;
+                Ok(out)
+            }
+            _ => {
+                let mut out = out;
+                tmpl.render_captured_to(ctx.clone(), &mut out)
+                    .map_err(|e| template_error(name, &e))?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Renders to a string (tests, `check --format json`).
+    pub fn render_string(&self, name: &str, ctx: &Value) -> Result<String> {
+        let bytes = self.render_to(name, ctx, Vec::new())?;
+        String::from_utf8(bytes).map_err(|_| Error::Template {
+            name: name.into(),
+            detail: "output is not UTF-8".into(),
+        })
+    }
+}
+
+fn template_error(name: &str, e: &minijinja::Error) -> Error {
+    let mut detail = e.to_string();
+    if let Some(line) = e.line() {
+        if !detail.contains("line") {
+            detail = format!("line {line}: {detail}");
+        }
+    }
+    if let Some(io) = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>())
+    {
+        detail = format!("cannot write output: {io}");
+    }
+    Error::Template {
+        name: name.to_string(),
+        detail,
+    }
+}
+
+/// The one formatter: every `{{ expr }}` passes here.
+fn format_value(
+    out: &mut Output,
+    state: &mut State,
+    value: &Value,
+) -> std::result::Result<(), minijinja::Error> {
+    if value.is_safe() {
+        return write!(out, "{value}").map_err(write_err);
+    }
+    let text = match state.auto_escape() {
+        AutoEscape::Custom(mode) if mode == "ldif" => ldif_value(value)?,
+        AutoEscape::Custom(mode) if mode == "powershell" => ps_value(value)?,
+        AutoEscape::Custom(mode) if mode == "markdown" => md_value(value)?,
+        AutoEscape::Custom(mode) => {
+            return Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                format!("no formatter for escape mode {mode}"),
+            ))
+        }
+        AutoEscape::Json => serde_json::to_string(value).map_err(|e| {
+            minijinja::Error::new(ErrorKind::BadSerialization, "cannot write JSON").with_source(e)
+        })?,
+        _ => value.to_string(),
+    };
+    out.write_str(&text).map_err(write_err)
+}
+
+fn write_err(_: std::fmt::Error) -> minijinja::Error {
+    minijinja::Error::new(ErrorKind::WriteFailure, "write failed")
+}
+
+fn scalar_text(value: &Value, mode: &str) -> std::result::Result<String, minijinja::Error> {
+    if let Some(s) = value.as_str() {
+        return Ok(s.to_string());
+    }
+    match value.kind() {
+        minijinja::value::ValueKind::Number => Ok(value.to_string()),
+        k => Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!("a {k} value cannot be written in {mode} output; render its items one by one"),
+        )),
+    }
+}
+
+fn ldif_value(value: &Value) -> std::result::Result<String, minijinja::Error> {
+    Ok(escape::ldif::value_spec(&scalar_text(value, "LDIF")?))
+}
+
+fn ps_value(value: &Value) -> std::result::Result<String, minijinja::Error> {
+    use minijinja::value::ValueKind;
+    match value.kind() {
+        ValueKind::Bool => Ok(if value.is_true() { "$true" } else { "$false" }.into()),
+        ValueKind::None => Ok("$null".into()),
+        ValueKind::Seq => {
+            let items: std::result::Result<Vec<String>, _> = value
+                .try_iter()?
+                .map(|v| scalar_text(&v, "PowerShell").map(|s| escape::powershell::literal(&s)))
+                .collect();
+            Ok(format!("@({})", items?.join(", ")))
+        }
+        ValueKind::Number => Ok(value.to_string()),
+        _ => Ok(escape::powershell::literal(&scalar_text(
+            value,
+            "PowerShell",
+        )?)),
+    }
+}
+
+fn md_value(value: &Value) -> std::result::Result<String, minijinja::Error> {
+    if value.is_none() {
+        return Ok(String::new());
+    }
+    Ok(escape::markdown::text(&scalar_text(value, "Markdown")?))
+}

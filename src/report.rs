@@ -1,0 +1,104 @@
+//! Console text: warnings, the plan as `check` prints it, and the line
+//! `render` prints when it is done. Every value is shown escaped.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::plan::{Mode, Plan, Warning};
+use crate::render::context::ArtifactInfo;
+use crate::sanitize::show;
+use crate::Planned;
+
+pub fn warning_line(file: &str, w: &Warning) -> String {
+    format!(
+        "{}:{}: warning: principal '{}': {}",
+        show(file),
+        w.line,
+        show(&w.principal),
+        w.message
+    )
+}
+
+pub fn check_text(planned: &Planned) -> String {
+    let plan = &planned.plan;
+    let mut s = String::new();
+    let (add, rem, rep): (usize, usize, usize) = plan.principals.iter().fold((0, 0, 0), |a, p| {
+        (
+            a.0 + p.add.len(),
+            a.1 + p.remove.len(),
+            a.2 + p.replace.len(),
+        )
+    });
+    let _ = writeln!(
+        s,
+        "{}: {} principal(s); {} value(s) to add, {} to remove, {} in replacement sets; {} warning(s)",
+        show(&planned.source.name),
+        plan.principals.len(),
+        add,
+        rem,
+        rep,
+        plan.warnings.len()
+    );
+    for p in &plan.principals {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "{} ({}, sAMAccountName {})",
+            show(&p.principal),
+            p.kind.as_str(),
+            show(&p.sam_account_name)
+        );
+        let _ = writeln!(
+            s,
+            "  dn: {}{}",
+            show(&p.dn),
+            if p.dn_derived {
+                " (derived: check it)"
+            } else {
+                ""
+            }
+        );
+        if let Some(pr) = p.protocol {
+            let _ = writeln!(
+                s,
+                "  protocol: {}",
+                match pr {
+                    crate::validate::Protocol::Any => "any (use any authentication protocol)",
+                    crate::validate::Protocol::Kerberos => "kerberos (Kerberos only)",
+                }
+            );
+        }
+        match p.mode {
+            Mode::Update => {
+                for v in &p.remove {
+                    let _ = writeln!(s, "  - {}", show(v));
+                }
+                for v in &p.add {
+                    let _ = writeln!(s, "  + {}", show(v));
+                }
+            }
+            Mode::Replace => {
+                if p.replace.is_empty() {
+                    let _ = writeln!(s, "  = (clear all values)");
+                }
+                for v in &p.replace {
+                    let _ = writeln!(s, "  = {}", show(v));
+                }
+            }
+        }
+    }
+    s
+}
+
+pub fn render_done(out: &Path, plan: &Plan, written: &[ArtifactInfo]) -> String {
+    let mut s = format!(
+        "wrote {} files for {} principal(s) to {}",
+        written.len(),
+        plan.principals.len(),
+        show(&out.display().to_string())
+    );
+    for a in written {
+        let _ = write!(s, "\n  {}  {}", a.sha256, a.name);
+    }
+    s
+}

@@ -1,0 +1,366 @@
+//! Raw cells to checked rows: every field parsed and checked on its own,
+//! each problem located at its file, line and column. Nothing here looks
+//! across rows; that is the planner's job.
+
+use serde::Serialize;
+
+use crate::columns::Field;
+use crate::config::Options;
+use crate::dn::{self, Dn};
+use crate::error::{Error, Location, Problem, Result};
+use crate::input::{RawRow, Table};
+use crate::names;
+use crate::sanitize::show;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Add,
+    Remove,
+    Replace,
+}
+
+/// Protocol transition setting for a principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// Kerberos only: TRUSTED_TO_AUTH_FOR_DELEGATION cleared.
+    Kerberos,
+    /// Use any authentication protocol: TRUSTED_TO_AUTH_FOR_DELEGATION set.
+    Any,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Kerberos => "kerberos",
+            Protocol::Any => "any",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalType {
+    Computer,
+    User,
+    Gmsa,
+}
+
+impl PrincipalType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalType::Computer => "computer",
+            PrincipalType::User => "user",
+            PrincipalType::Gmsa => "gmsa",
+        }
+    }
+}
+
+/// The delegating account of a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub kind: PrincipalType,
+    /// As written in the CSV.
+    pub written: String,
+    /// Computer: the host's first label; user/gMSA: the name without `$`.
+    pub name: String,
+    /// The account's sAMAccountName (`VMHOST1$`, `svc-web`, `gmsa-web$`).
+    pub sam: String,
+    /// DNS domain the account lives in, when known.
+    pub domain: Option<String>,
+}
+
+impl Principal {
+    /// Grouping key: same account, however it was spelled.
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{}",
+            self.domain.as_deref().unwrap_or(""),
+            self.sam.to_lowercase()
+        )
+    }
+}
+
+/// The host a row delegates to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// First label as written.
+    pub short: String,
+    /// Fully qualified name (written or derived from the domain).
+    pub fqdn: String,
+    /// Whether the FQDN was written in the CSV (not derived).
+    pub fqdn_written: bool,
+    pub port: Option<u16>,
+}
+
+impl Target {
+    /// The DNS domain of the target (everything after the first label).
+    pub fn domain(&self) -> &str {
+        self.fqdn.split_once('.').map(|(_, d)| d).unwrap_or("")
+    }
+}
+
+/// A checked row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub line: u64,
+    pub principal: Principal,
+    /// Service as written (for messages).
+    pub service_written: String,
+    /// Canonical service classes (two for `hyperv`, none for a clearing `replace`).
+    pub classes: Vec<String>,
+    /// `None` only for a `replace` row with no service and target (clear).
+    pub target: Option<Target>,
+    pub action: Action,
+    pub protocol: Option<Protocol>,
+    pub dn: Option<Dn>,
+    pub comment: Option<String>,
+}
+
+/// Checks every row; all problems are reported together.
+pub fn validate(file: &str, table: &Table, opts: &Options) -> Result<Vec<Row>> {
+    let mut rows = Vec::with_capacity(table.rows.len());
+    let mut problems = Vec::new();
+    for raw in &table.rows {
+        match validate_row(file, table, raw, opts) {
+            Ok(row) => rows.push(row),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if problems.is_empty() {
+        Ok(rows)
+    } else {
+        Err(Error::Input(problems))
+    }
+}
+
+fn validate_row(
+    file: &str,
+    table: &Table,
+    raw: &RawRow,
+    opts: &Options,
+) -> Result<Row, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let at = |f: Field| Location::cell(file, raw.line, table.header.spelling(f));
+    let mut bad = |f: Field, msg: String| problems.push(Problem::new(at(f), msg));
+
+    let action = match raw.get(Field::Action).map(str::to_lowercase).as_deref() {
+        None | Some("add") => Some(Action::Add),
+        Some("remove") | Some("delete") => Some(Action::Remove),
+        Some("replace") => Some(Action::Replace),
+        Some(_) => {
+            bad(
+                Field::Action,
+                format!(
+                    "'{}' is not an action; expected add, remove or replace",
+                    show(raw.get(Field::Action).unwrap_or(""))
+                ),
+            );
+            None
+        }
+    };
+    let protocol = match raw.get(Field::Protocol).map(str::to_lowercase).as_deref() {
+        None => None,
+        Some("kerberos") | Some("kerberos-only") | Some("kerberosonly") => Some(Protocol::Kerberos),
+        Some("any") => Some(Protocol::Any),
+        Some(_) => {
+            bad(
+                Field::Protocol,
+                format!(
+                    "'{}' is not a protocol; expected kerberos (Kerberos only) or any (use any authentication protocol)",
+                    show(raw.get(Field::Protocol).unwrap_or(""))
+                ),
+            );
+            None
+        }
+    };
+    let kind = match raw
+        .get(Field::PrincipalType)
+        .map(str::to_lowercase)
+        .as_deref()
+    {
+        None | Some("computer") => Some(PrincipalType::Computer),
+        Some("user") => Some(PrincipalType::User),
+        Some("gmsa") => Some(PrincipalType::Gmsa),
+        Some(_) => {
+            bad(
+                Field::PrincipalType,
+                format!(
+                    "'{}' is not a principal type; expected computer, user or gmsa",
+                    show(raw.get(Field::PrincipalType).unwrap_or(""))
+                ),
+            );
+            None
+        }
+    };
+    let dn = match raw.get(Field::Dn) {
+        None => None,
+        Some(d) => match dn::parse(d) {
+            Ok(dn) => Some(dn),
+            Err(e) => {
+                bad(Field::Dn, format!("'{}' is not a valid DN: {e}", show(d)));
+                None
+            }
+        },
+    };
+
+    let service = raw.get(Field::Service);
+    let target = raw.get(Field::Target);
+    let clearing = action == Some(Action::Replace) && service.is_none() && target.is_none();
+
+    // Principal.
+    let principal_written = raw.get(Field::Principal);
+    if principal_written.is_none() {
+        bad(Field::Principal, "the principal is empty".into());
+    }
+    // Target host, parsed before the principal so its domain can serve both.
+    let mut target_parts: Option<(String, Option<u16>)> = None;
+    match target {
+        None if !clearing => bad(Field::Target, empty_msg("target", action)),
+        None => {}
+        Some(t) => match names::split_port(t) {
+            Err(e) => bad(Field::Target, e),
+            Ok((host, port)) => match names::check_host(host) {
+                Err(e) => bad(Field::Target, e),
+                Ok(()) => target_parts = Some((host.to_string(), port)),
+            },
+        },
+    }
+    let classes = match service {
+        None if !clearing => {
+            bad(Field::Service, empty_msg("service", action));
+            vec![]
+        }
+        None => vec![],
+        Some(s) => match names::parse_service(s) {
+            Ok(spec) => spec.classes(),
+            Err(e) => {
+                bad(Field::Service, format!("'{}': {e}", show(s)));
+                vec![]
+            }
+        },
+    };
+
+    let target_domain = target_parts
+        .as_ref()
+        .and_then(|(h, _)| h.split_once('.').map(|(_, d)| d.to_lowercase()));
+
+    let mut principal = None;
+    if let (Some(p), Some(kind)) = (principal_written, kind) {
+        match kind {
+            PrincipalType::Computer => {
+                let p_host = p.trim_end_matches('$');
+                match names::check_host(p_host) {
+                    Err(e) => bad(Field::Principal, e),
+                    Ok(()) => {
+                        let (short, domain) = match p_host.split_once('.') {
+                            Some((s, d)) => (s.to_string(), Some(d.to_lowercase())),
+                            None => (
+                                p_host.to_string(),
+                                opts.domain.clone().or(target_domain.clone()),
+                            ),
+                        };
+                        principal = Some(Principal {
+                            kind,
+                            written: p.to_string(),
+                            sam: format!("{}$", short.to_uppercase()),
+                            name: short,
+                            domain,
+                        });
+                    }
+                }
+            }
+            PrincipalType::User | PrincipalType::Gmsa => match names::check_sam(p) {
+                Err(e) => bad(Field::Principal, e),
+                Ok(()) => {
+                    let name = p.trim_end_matches('$').to_string();
+                    let sam = if kind == PrincipalType::Gmsa {
+                        format!("{name}$")
+                    } else {
+                        p.to_string()
+                    };
+                    principal = Some(Principal {
+                        kind,
+                        written: p.to_string(),
+                        name,
+                        sam,
+                        domain: opts.domain.clone().or(target_domain.clone()),
+                    });
+                }
+            },
+        }
+    }
+
+    // The target's FQDN, from the row, the principal's domain or --domain.
+    let mut target_out = None;
+    if let Some((host, port)) = target_parts {
+        let domain = opts
+            .domain
+            .clone()
+            .or_else(|| principal.as_ref().and_then(|p| p.domain.clone()));
+        match host.split_once('.') {
+            Some((short, _)) => {
+                target_out = Some(Target {
+                    short: short.to_string(),
+                    fqdn: host.clone(),
+                    fqdn_written: true,
+                    port,
+                })
+            }
+            None => match domain {
+                Some(d) => {
+                    target_out = Some(Target {
+                        short: host.clone(),
+                        fqdn: format!("{host}.{d}"),
+                        fqdn_written: false,
+                        port,
+                    })
+                }
+                None => bad(
+                    Field::Target,
+                    format!(
+                        "'{}' is a short name and the domain is unknown; give --domain or write the FQDN",
+                        show(&host)
+                    ),
+                ),
+            },
+        }
+    }
+    if let Some(p) = &principal {
+        if p.domain.is_none() && dn.is_none() {
+            bad(
+                Field::Principal,
+                format!(
+                    "'{}': the domain is unknown, so its DN cannot be derived; give --domain, an FQDN, or a dn column",
+                    show(&p.written)
+                ),
+            );
+        }
+    }
+
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Row {
+        line: raw.line,
+        principal: principal.expect("checked above"),
+        service_written: service.unwrap_or("").to_string(),
+        classes,
+        target: target_out,
+        action: action.expect("checked above"),
+        protocol,
+        dn,
+        comment: raw.get(Field::Comment).map(str::to_string),
+    })
+}
+
+fn empty_msg(what: &str, action: Option<Action>) -> String {
+    if action == Some(Action::Replace) {
+        format!(
+            "the {what} is empty (a replace row with neither service nor target clears all values)"
+        )
+    } else {
+        format!("the {what} is empty")
+    }
+}
