@@ -55,6 +55,12 @@ pub fn plan_csv(args: &PlanArgs) -> Result<Planned> {
 /// Plans already decoded text (used by tests and fuzzing too).
 pub fn plan_text(source: Source, options: Options, delimiter: Option<u8>) -> Result<Planned> {
     let table = input::read_table(&source.name, &source.text, delimiter)?;
+    if table.rows.is_empty() {
+        return Err(Error::input(error::Problem::new(
+            error::Location::file(&source.name),
+            "no rows after the header: nothing to plan",
+        )));
+    }
     let rows = validate::validate(&source.name, &table, &options)?;
     let plan = plan::build(&source.name, &rows, &options, &table.header)?;
     Ok(Planned {

@@ -140,22 +140,17 @@ pub struct HostPort {
 
 /// Splits `host[:port]` and checks the port.
 pub fn split_port(s: &str) -> Result<(&str, Option<u16>), String> {
-    match s.rsplit_once(':') {
-        None => Ok((s, None)),
-        Some((host, port)) => {
-            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.len() > 5 {
-                return Err(format!(
-                    "'{}' is not a valid port (expected a number from 1 to 65535)",
-                    crate::sanitize::show(port)
-                ));
-            }
-            match port.parse::<u32>() {
-                Ok(p) if (1..=65535).contains(&p) => Ok((host, Some(p as u16))),
-                _ => Err(format!(
-                    "'{port}' is not a valid port (expected a number from 1 to 65535)"
-                )),
-            }
-        }
+    let Some((host, port)) = s.rsplit_once(':') else {
+        return Ok((s, None));
+    };
+    let ok = !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit());
+    match port.parse::<u32>() {
+        Ok(p) if ok && (1..=65535).contains(&p) => Ok((host, Some(p as u16))),
+        _ => Err(format!(
+            "'{}': port '{}' is not a number from 1 to 65535",
+            crate::sanitize::show(s),
+            crate::sanitize::show(port)
+        )),
     }
 }
 

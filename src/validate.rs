@@ -309,6 +309,8 @@ fn validate_row(
                 })
             }
             None => match domain {
+                // The principal's own problem is already reported.
+                None if principal_written.is_some() && principal.is_none() => {}
                 Some(d) => {
                     target_out = Some(Target {
                         short: host.clone(),
@@ -340,6 +342,15 @@ fn validate_row(
     }
 
     if !problems.is_empty() {
+        // Report a row's problems in the order of its columns.
+        let pos = |p: &Problem| {
+            table
+                .header
+                .written
+                .iter()
+                .position(|w| Some(w.as_str()) == p.location.column.as_deref())
+        };
+        problems.sort_by_key(pos);
         return Err(problems);
     }
     Ok(Row {

@@ -115,8 +115,11 @@ impl Templates {
                 let path = dir.join(&name);
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| Error::io("read template", &path, e))?;
-                sources.insert(name.clone(), text);
-                overridden.push(name);
+                // Listed in the summary only when it differs from the shipped one.
+                if sources[&name] != text {
+                    overridden.push(name.clone());
+                }
+                sources.insert(name, text);
             }
         }
         let mut env = Environment::new();
@@ -148,7 +151,7 @@ impl Templates {
         Ok(Templates { env, overridden })
     }
 
-    /// Names of the templates replaced by the user's folder.
+    /// Names of the templates the user's folder changed.
     pub fn overridden(&self) -> &[String] {
         &self.overridden
     }
@@ -197,11 +200,6 @@ impl Templates {
 
 fn template_error(name: &str, e: &minijinja::Error) -> Error {
     let mut detail = e.to_string();
-    if let Some(line) = e.line() {
-        if !detail.contains("line") {
-            detail = format!("line {line}: {detail}");
-        }
-    }
     if let Some(io) = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>())
     {
         detail = format!("cannot write output: {io}");

@@ -1,0 +1,317 @@
+//! The binary end to end: the README's main command, exit codes, all-or-
+//! nothing output, determinism, standard input, check, templates.
+
+mod common;
+
+use common::{fixture, run_in, Case, ARTIFACTS};
+
+#[test]
+fn readme_main_command_writes_five_artifacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture("hyperv-lab.csv");
+    let r = run_in(
+        dir.path(),
+        &["render", f.to_str().unwrap(), "--out", "change"],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "");
+    assert!(r
+        .stdout
+        .starts_with("wrote 5 files for 2 principal(s) to change\n"));
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("change"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["apply.ps1", "delegation.ldif", "plan.json", "rollback.ps1", "summary.md"]
+    );
+    // Nothing else left beside the output folder.
+    let siblings: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(siblings.len(), 1);
+}
+
+#[test]
+fn same_input_same_bytes() {
+    let csv = std::fs::read_to_string(fixture("hyperv-lab.csv")).unwrap();
+    let a = Case::new(&csv);
+    let b = Case::new(&csv);
+    assert_eq!(a.render(&[]).code, 0);
+    assert_eq!(b.render(&[]).code, 0);
+    for name in ARTIFACTS {
+        assert_eq!(a.out_bytes(name), b.out_bytes(name), "{name} differs");
+    }
+}
+
+#[test]
+fn summary_lists_the_sha256_of_each_other_artifact_and_the_input() {
+    use sha2::{Digest, Sha256};
+    let csv = std::fs::read(fixture("hyperv-lab.csv")).unwrap();
+    let c = Case::bytes(&csv);
+    assert_eq!(c.render(&[]).code, 0);
+    let summary = c.out("summary.md");
+    let hex = |b: &[u8]| format!("{:x}", Sha256::digest(b));
+    assert!(summary.contains(&format!("| Input SHA-256 | {} |", hex(&csv))));
+    for name in &ARTIFACTS[..4] {
+        let line = format!("| {name} | {} |", hex(&c.out_bytes(name)));
+        assert!(summary.contains(&line), "missing {line}");
+    }
+}
+
+#[test]
+fn set_kcd_import_plans_the_same_lab() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = run_in(
+        dir.path(),
+        &["check", fixture("hyperv-lab.csv").to_str().unwrap(), "--format", "json"],
+        None,
+    );
+    let import = run_in(
+        dir.path(),
+        &["check", fixture("set-kcd-import.csv").to_str().unwrap(), "--format", "json"],
+        None,
+    );
+    assert_eq!(lab.code, 0, "{}", lab.stderr);
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    let a: serde_json::Value = serde_json::from_str(&lab.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&import.stdout).unwrap();
+    for (pa, pb) in a["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(b["principals"].as_array().unwrap())
+    {
+        assert_eq!(pa["dn"], pb["dn"]);
+        let set = |v: &serde_json::Value| {
+            let mut s: Vec<String> = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_lowercase())
+                .collect();
+            s.sort();
+            s
+        };
+        assert_eq!(set(&pa["add"]), set(&pb["add"]));
+    }
+    assert_eq!(a["principals"].as_array().unwrap().len(), 2);
+    // The import has no protocol column, so the migration warning shows.
+    assert!(import.stderr.contains("without protocol=any"), "{}", import.stderr);
+}
+
+#[test]
+fn refuses_non_empty_output_without_force_and_leaves_it_alone() {
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
+    std::fs::create_dir(c.path().join("out")).unwrap();
+    std::fs::write(c.path().join("out/keep.txt"), "mine").unwrap();
+    let r = c.render(&[]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: output folder 'out' is not empty; use --force to replace it\n"
+    );
+    assert_eq!(c.out("keep.txt"), "mine");
+    assert_eq!(c.listing(), ["input.csv", "out", "out/keep.txt"]);
+}
+
+#[test]
+fn force_replaces_the_folder_only_when_complete() {
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
+    std::fs::create_dir(c.path().join("out")).unwrap();
+    std::fs::write(c.path().join("out/old.txt"), "old").unwrap();
+    let r = c.render(&["--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut l = c.listing();
+    l.retain(|p| p != "input.csv");
+    assert_eq!(
+        l,
+        [
+            "out",
+            "out/apply.ps1",
+            "out/delegation.ldif",
+            "out/plan.json",
+            "out/rollback.ps1",
+            "out/summary.md"
+        ]
+    );
+}
+
+#[test]
+fn bad_input_with_force_keeps_the_old_folder() {
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,\n");
+    std::fs::create_dir(c.path().join("out")).unwrap();
+    std::fs::write(c.path().join("out/old.txt"), "old").unwrap();
+    let r = c.render(&["--force"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(c.listing(), ["input.csv", "out", "out/old.txt"]);
+}
+
+#[test]
+fn template_error_writes_nothing() {
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
+    std::fs::create_dir(c.path().join("tpl")).unwrap();
+    std::fs::write(c.path().join("tpl/summary.md"), "{{ no_such_variable }}\n").unwrap();
+    let r = c.render(&["--templates", "tpl"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("error: template 'summary.md': undefined value: `no_such_variable` is undefined (in summary.md:1)"),
+        "{}",
+        r.stderr
+    );
+    let mut l = c.listing();
+    l.retain(|p| !p.starts_with("tpl"));
+    assert_eq!(l, ["input.csv"]);
+}
+
+#[test]
+fn unknown_template_name_is_an_error() {
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
+    std::fs::create_dir(c.path().join("tpl")).unwrap();
+    std::fs::write(c.path().join("tpl/apply.ps1.bak"), "x").unwrap();
+    let r = c.render(&["--templates", "tpl"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "error: template 'tpl/apply.ps1.bak': unknown template name; known names: delegation.ldif, apply.ps1, rollback.ps1, plan.json, summary.md\n"
+    );
+    assert!(!c.path().join("out").exists());
+}
+
+#[test]
+fn templates_export_then_override() {
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
+    let r = c.run(&["templates", "export", "tpl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in ARTIFACTS {
+        assert!(c.path().join("tpl").join(name).is_file());
+    }
+    // Exporting again refuses to overwrite.
+    let again = c.run(&["templates", "export", "tpl"]);
+    assert_eq!(again.code, 2);
+    // A customised template is used, and the summary says so.
+    let ldif = std::fs::read_to_string(c.path().join("tpl/delegation.ldif")).unwrap();
+    std::fs::write(
+        c.path().join("tpl/delegation.ldif"),
+        format!("# Change ticket CHG-1234\n{ldif}"),
+    )
+    .unwrap();
+    let r = c.render(&["--templates", "tpl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(c.out("delegation.ldif").starts_with("# Change ticket CHG-1234\n"));
+    assert!(c
+        .out("summary.md")
+        .contains("| Templates overridden | delegation.ldif |"));
+    let list = c.run(&["templates", "list"]);
+    assert_eq!(
+        list.stdout,
+        "delegation.ldif\napply.ps1\nrollback.ps1\nplan.json\nsummary.md\n"
+    );
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = std::fs::read(fixture("hyperv-lab.csv")).unwrap();
+    let r = run_in(dir.path(), &["render", "-", "--out", "o"], Some(&csv));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let summary = std::fs::read_to_string(dir.path().join("o/summary.md")).unwrap();
+    assert!(summary.contains("| Input file | \\<stdin\\> |"), "{summary}");
+}
+
+#[test]
+fn check_prints_the_plan_and_writes_nothing() {
+    let c = Case::new(
+        "principal,service,target,action,protocol\nvmhost1,hyperv,vmhost2,add,any\nvmhost1,cifs,old,remove,\n",
+    );
+    let r = c.check(&["--domain", "contoso.com"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "input.csv: 1 principal(s); 4 value(s) to add, 2 to remove, 0 in replacement sets; 0 warning(s)
+
+vmhost1 (computer, sAMAccountName VMHOST1$)
+  dn: CN=vmhost1,CN=Computers,DC=contoso,DC=com (derived: check it)
+  protocol: any (use any authentication protocol)
+  - cifs/old.contoso.com
+  - cifs/old
+  + cifs/vmhost2.contoso.com
+  + cifs/vmhost2
+  + Microsoft Virtual System Migration Service/vmhost2.contoso.com
+  + Microsoft Virtual System Migration Service/vmhost2
+"
+    );
+    assert_eq!(c.listing(), ["input.csv"]);
+}
+
+#[test]
+fn check_json_is_the_plan_document() {
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,MSSQLSvc,sql1:1433\n");
+    let r = c.check(&["--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(
+        v["principals"][0]["add"],
+        serde_json::json!(["MSSQLSvc/sql1.contoso.com:1433", "MSSQLSvc/sql1:1433"])
+    );
+}
+
+#[test]
+fn warnings_are_printed_and_deny_warnings_makes_them_fatal() {
+    let csv = "principal,service,target\nvmhost1.contoso.com,cfis,fhost1\n";
+    let c = Case::new(csv);
+    let r = c.render(&[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stderr,
+        "input.csv:2: warning: principal 'vmhost1.contoso.com': service 'cfis' looks like a misspelling of 'cifs'\n"
+    );
+    assert!(c.out("summary.md").contains("service 'cfis' looks like a misspelling of 'cifs'"));
+    let d = Case::new(csv);
+    let r = d.render(&["--deny-warnings"]);
+    assert_eq!(r.code, 1);
+    assert!(r
+        .stderr
+        .ends_with("error: 1 warning and --deny-warnings is set; nothing was written\n"));
+    assert_eq!(d.listing(), ["input.csv"]);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let c = Case::new("principal,service,target\n");
+    assert_eq!(c.run(&["render", "input.csv"]).code, 2);
+    assert_eq!(c.run(&["frobnicate"]).code, 2);
+    let r = c.check(&["--domain", "not a domain"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.starts_with("error: --domain: 'not a domain' is not a valid host name"));
+}
+
+#[test]
+fn help_teaches_with_examples() {
+    let c = Case::new("");
+    let r = c.run(&["--help"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("kcdplan render fixtures/hyperv-lab.csv --out change-1234"));
+    assert!(r.stdout.contains("Exit codes: 0 success"));
+    let r = c.run(&["render", "--help"]);
+    assert!(r.stdout.contains("--spn-forms <FORMS>"));
+    assert!(r.stdout.contains("Writes delegation.ldif, apply.ps1, rollback.ps1"));
+}
+
+#[test]
+fn ps1_has_bom_and_ldif_has_none() {
+    let c = Case::bytes(&std::fs::read(fixture("hyperv-lab.csv")).unwrap());
+    assert_eq!(c.render(&[]).code, 0);
+    assert!(c.out_bytes("apply.ps1").starts_with(b"\xEF\xBB\xBF"));
+    assert!(c.out_bytes("rollback.ps1").starts_with(b"\xEF\xBB\xBF"));
+    let ldif = c.out_bytes("delegation.ldif");
+    assert!(ldif.starts_with(b"# "));
+    assert!(!ldif.contains(&b'\r'));
+    let text = String::from_utf8(ldif).unwrap();
+    assert!(!text.contains("version:"));
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        assert!(line.len() <= 76, "line longer than 76: {line}");
+    }
+}
