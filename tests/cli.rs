@@ -26,7 +26,13 @@ fn readme_main_command_writes_five_artifacts() {
     names.sort();
     assert_eq!(
         names,
-        ["apply.ps1", "delegation.ldif", "plan.json", "rollback.ps1", "summary.md"]
+        [
+            "apply.ps1",
+            "delegation.ldif",
+            "plan.json",
+            "rollback.ps1",
+            "summary.md"
+        ]
     );
     // Nothing else left beside the output folder.
     let siblings: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
@@ -65,12 +71,22 @@ fn set_kcd_import_plans_the_same_lab() {
     let dir = tempfile::tempdir().unwrap();
     let lab = run_in(
         dir.path(),
-        &["check", fixture("hyperv-lab.csv").to_str().unwrap(), "--format", "json"],
+        &[
+            "check",
+            fixture("hyperv-lab.csv").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
         None,
     );
     let import = run_in(
         dir.path(),
-        &["check", fixture("set-kcd-import.csv").to_str().unwrap(), "--format", "json"],
+        &[
+            "check",
+            fixture("set-kcd-import.csv").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
         None,
     );
     assert_eq!(lab.code, 0, "{}", lab.stderr);
@@ -98,7 +114,11 @@ fn set_kcd_import_plans_the_same_lab() {
     }
     assert_eq!(a["principals"].as_array().unwrap().len(), 2);
     // The import has no protocol column, so the migration warning shows.
-    assert!(import.stderr.contains("without protocol=any"), "{}", import.stderr);
+    assert!(
+        import.stderr.contains("without protocol=any"),
+        "{}",
+        import.stderr
+    );
 }
 
 #[test]
@@ -199,7 +219,9 @@ fn templates_export_then_override() {
     .unwrap();
     let r = c.render(&["--templates", "tpl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(c.out("delegation.ldif").starts_with("# Change ticket CHG-1234\n"));
+    assert!(c
+        .out("delegation.ldif")
+        .starts_with("# Change ticket CHG-1234\n"));
     assert!(c
         .out("summary.md")
         .contains("| Templates overridden | delegation.ldif |"));
@@ -217,7 +239,10 @@ fn stdin_is_read_with_dash() {
     let r = run_in(dir.path(), &["render", "-", "--out", "o"], Some(&csv));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let summary = std::fs::read_to_string(dir.path().join("o/summary.md")).unwrap();
-    assert!(summary.contains("| Input file | \\<stdin\\> |"), "{summary}");
+    assert!(
+        summary.contains("| Input file | \\<stdin\\> |"),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -268,7 +293,9 @@ fn warnings_are_printed_and_deny_warnings_makes_them_fatal() {
         r.stderr,
         "input.csv:2: warning: principal 'vmhost1.contoso.com': service 'cfis' looks like a misspelling of 'cifs'\n"
     );
-    assert!(c.out("summary.md").contains("service 'cfis' looks like a misspelling of 'cifs'"));
+    assert!(c
+        .out("summary.md")
+        .contains("service 'cfis' looks like a misspelling of 'cifs'"));
     let d = Case::new(csv);
     let r = d.render(&["--deny-warnings"]);
     assert_eq!(r.code, 1);
@@ -285,7 +312,9 @@ fn usage_errors_exit_2() {
     assert_eq!(c.run(&["frobnicate"]).code, 2);
     let r = c.check(&["--domain", "not a domain"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.starts_with("error: --domain: 'not a domain' is not a valid host name"));
+    assert!(r
+        .stderr
+        .starts_with("error: --domain: 'not a domain' is not a valid host name"));
 }
 
 #[test]
@@ -293,11 +322,15 @@ fn help_teaches_with_examples() {
     let c = Case::new("");
     let r = c.run(&["--help"]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("kcdplan render fixtures/hyperv-lab.csv --out change-1234"));
+    assert!(r
+        .stdout
+        .contains("kcdplan render fixtures/hyperv-lab.csv --out change-1234"));
     assert!(r.stdout.contains("Exit codes: 0 success"));
     let r = c.run(&["render", "--help"]);
     assert!(r.stdout.contains("--spn-forms <FORMS>"));
-    assert!(r.stdout.contains("Writes delegation.ldif, apply.ps1, rollback.ps1"));
+    assert!(r
+        .stdout
+        .contains("Writes delegation.ldif, apply.ps1, rollback.ps1"));
 }
 
 #[test]

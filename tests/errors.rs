@@ -61,7 +61,10 @@ fn empty_required_fields() {
         one("input.csv:2: column 'principal': the principal is empty")
     );
     assert_eq!(
-        fails("principal,service,target\nvmhost1.contoso.com,,fhost1\n", &[]),
+        fails(
+            "principal,service,target\nvmhost1.contoso.com,,fhost1\n",
+            &[]
+        ),
         one("input.csv:2: column 'service': the service is empty")
     );
     assert_eq!(
@@ -90,7 +93,10 @@ fn invalid_host_name() {
 #[test]
 fn service_with_slash() {
     assert_eq!(
-        fails("principal,service,target\nvmhost1.contoso.com,cifs/x,fhost1\n", &[]),
+        fails(
+            "principal,service,target\nvmhost1.contoso.com,cifs/x,fhost1\n",
+            &[]
+        ),
         one("input.csv:2: column 'service': 'cifs/x': a service class cannot contain '/'")
     );
 }
@@ -122,11 +128,17 @@ fn unknown_action_protocol_and_type() {
 #[test]
 fn malformed_dn() {
     assert_eq!(
-        fails("principal,service,target,dn\nvmhost1.contoso.com,cifs,fhost1,vmhost1\n", &[]),
+        fails(
+            "principal,service,target,dn\nvmhost1.contoso.com,cifs,fhost1,vmhost1\n",
+            &[]
+        ),
         one("input.csv:2: column 'dn': 'vmhost1' is not a valid DN: expected '=' after 'vmhost1'")
     );
     assert_eq!(
-        fails("principal,service,target,dn\nvmhost1.contoso.com,cifs,fhost1,\"CN=a,\"\n", &[]),
+        fails(
+            "principal,service,target,dn\nvmhost1.contoso.com,cifs,fhost1,\"CN=a,\"\n",
+            &[]
+        ),
         one("input.csv:2: column 'dn': 'CN=a,' is not a valid DN: the DN ends with a separator")
     );
 }
@@ -154,7 +166,10 @@ fn ragged_rows() {
         one("input.csv:2: the row has 2 fields but the header has 3")
     );
     assert_eq!(
-        fails("principal,service,target\nvmhost1.contoso.com,cifs,fhost1,extra\n", &[]),
+        fails(
+            "principal,service,target\nvmhost1.contoso.com,cifs,fhost1,extra\n",
+            &[]
+        ),
         one("input.csv:2: the row has 4 fields but the header has 3")
     );
 }
@@ -213,7 +228,9 @@ fn short_names_need_a_domain() {
 fn empty_files() {
     assert_eq!(
         fails("", &[]),
-        one("input.csv: the file is empty: a header row is required (principal,service,target,...)")
+        one(
+            "input.csv: the file is empty: a header row is required (principal,service,target,...)"
+        )
     );
     assert_eq!(
         fails("principal,service,target\n", &[]),
@@ -232,7 +249,10 @@ fn every_problem_in_one_run_capped_at_100() {
     assert!(lines[0].starts_with("input.csv:2: column 'target':"));
     assert!(lines[99].starts_with("input.csv:101: column 'target':"));
     assert_eq!(lines[100], "... and 50 more problems not shown");
-    assert_eq!(lines[101], "error: 150 problems in the input; nothing was written");
+    assert_eq!(
+        lines[101],
+        "error: 150 problems in the input; nothing was written"
+    );
 }
 
 #[test]

@@ -1,0 +1,316 @@
+//! apply.ps1 and rollback.ps1 through an independent PowerShell parser
+//! (tree-sitter-pwsh): no syntax error, exactly the expected commands, and
+//! the literal strings in each principal's section equal the plan's values.
+//! The parser does not know that U+2018..U+201B are quotes, so every
+//! literal is also decoded here with all five quote characters in mind.
+
+mod common;
+
+use common::{fixture, run_in};
+use kcdplan::escape::powershell::decode_literal;
+use tree_sitter::{Node, Parser, Tree};
+
+fn parse(src: &str) -> Tree {
+    let mut p = Parser::new();
+    p.set_language(&tree_sitter_pwsh::LANGUAGE.into()).unwrap();
+    p.parse(src, None).unwrap()
+}
+
+fn walk<'a>(n: Node<'a>, f: &mut dyn FnMut(Node<'a>)) {
+    f(n);
+    let mut c = n.walk();
+    for child in n.children(&mut c) {
+        walk(child, f);
+    }
+}
+
+/// A command as parsed: its name and its single-quoted literals, decoded.
+#[derive(Debug, PartialEq)]
+struct Cmd {
+    name: String,
+    literals: Vec<String>,
+}
+
+fn commands(src: &str, tree: &Tree) -> Vec<Cmd> {
+    let mut out = Vec::new();
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "command" {
+            let name = n
+                .child_by_field_name("command_name")
+                .map(|c| c.utf8_text(src.as_bytes()).unwrap().to_string())
+                .unwrap_or_default();
+            let mut literals = Vec::new();
+            walk(n, &mut |m| {
+                if m.kind() == "string_literal" {
+                    let text = m.utf8_text(src.as_bytes()).unwrap();
+                    if text.starts_with('"') || text.starts_with('@') {
+                        return;
+                    }
+                    literals.push(
+                        decode_literal(text)
+                            .unwrap_or_else(|| panic!("not a well-formed literal: {text}")),
+                    );
+                }
+            });
+            out.push(Cmd { name, literals });
+        }
+    });
+    out
+}
+
+/// The text of the script with every single-quoted literal removed.
+fn outside_literals(src: &str, tree: &Tree) -> String {
+    let mut ranges = Vec::new();
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "string_literal" {
+            ranges.push(n.byte_range());
+        }
+    });
+    let mut out = String::new();
+    let mut at = 0;
+    for r in ranges {
+        if r.start >= at {
+            out.push_str(&src[at..r.start]);
+            at = r.end;
+        }
+    }
+    out.push_str(&src[at..]);
+    out
+}
+
+struct Rendered {
+    apply: String,
+    rollback: String,
+    plan: serde_json::Value,
+}
+
+fn render(fixture_name: &str) -> Rendered {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture(fixture_name);
+    let r = run_in(
+        dir.path(),
+        &["render", f.to_str().unwrap(), "--out", "o"],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let read = |n: &str| {
+        let b = std::fs::read(dir.path().join("o").join(n)).unwrap();
+        assert!(b.starts_with(b"\xEF\xBB\xBF"), "{n} has no BOM");
+        String::from_utf8(b[3..].to_vec()).unwrap()
+    };
+    Rendered {
+        apply: read("apply.ps1"),
+        rollback: read("rollback.ps1"),
+        plan: serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("o/plan.json")).unwrap(),
+        )
+        .unwrap(),
+    }
+}
+
+fn strs(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Commands of the fixed part of apply.ps1 (helper functions and set-up),
+/// in document order, before the first principal.
+const APPLY_PRELUDE: &[&str] = &[
+    "Get-Date",
+    "New-Object",
+    "New-Object",
+    "Get-ADComputer",
+    "Get-ADUser",
+    "Get-ADServiceAccount",
+    "Get-ADObject",
+    "Write-Warning",
+    "Get-KcdValues",
+    "Test-KcdProtocolTransition",
+    "Test-Path",
+    "ConvertTo-Json",
+    "New-Object",
+    "Get-KcdValues",
+    "Where-Object",
+    "Where-Object",
+    "Set-ADObject",
+    "Set-ADObject",
+    "Get-KcdValues",
+    "Set-ADObject",
+    "Set-ADObject",
+    "Test-KcdProtocolTransition",
+    "Set-ADAccountControl",
+];
+const APPLY_MIDDLE: &[&str] = &["Write-Host", "Save-KcdBackup", "Write-Host"];
+const APPLY_EPILOGUE: &[&str] = &["Write-Host", "Write-Host", "Write-Host", "Write-Host"];
+
+fn check_apply(r: &Rendered) {
+    let tree = parse(&r.apply);
+    assert!(
+        !tree.root_node().has_error(),
+        "apply.ps1 has a syntax error"
+    );
+    let cmds = commands(&r.apply, &tree);
+    let principals = r.plan["principals"].as_array().unwrap();
+
+    let mut expected: Vec<(String, Option<Vec<String>>)> = Vec::new();
+    let fixed = |v: &mut Vec<(String, Option<Vec<String>>)>, names: &[&str]| {
+        v.extend(names.iter().map(|n| (n.to_string(), None)))
+    };
+    fixed(&mut expected, APPLY_PRELUDE);
+    for p in principals {
+        let dn = p["dn"].as_str().unwrap().to_string();
+        let lits = if p["dn_derived"].as_bool().unwrap() {
+            vec![
+                dn.clone(),
+                p["sam_account_name"].as_str().unwrap().into(),
+                dn.clone(),
+            ]
+        } else {
+            vec![dn.clone(), dn.clone()]
+        };
+        expected.push(("Resolve-KcdAccount".into(), Some(lits)));
+    }
+    fixed(&mut expected, APPLY_MIDDLE);
+    for p in principals {
+        let dn = p["dn"].as_str().unwrap().to_string();
+        if p["mode"] == "replace" {
+            let mut l = vec![dn.clone()];
+            l.extend(strs(&p["replace"]));
+            expected.push(("Set-KcdDelegationList".into(), Some(l)));
+        } else {
+            let mut l = vec![dn.clone()];
+            l.extend(strs(&p["add"]));
+            l.extend(strs(&p["remove"]));
+            expected.push(("Update-KcdDelegation".into(), Some(l)));
+        }
+        if !p["protocol"].is_null() {
+            expected.push(("Set-KcdProtocolTransition".into(), Some(vec![dn])));
+        }
+    }
+    fixed(&mut expected, APPLY_EPILOGUE);
+
+    let names: Vec<&str> = cmds.iter().map(|c| c.name.as_str()).collect();
+    let want: Vec<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, want, "commands in apply.ps1");
+    for (c, (_, lits)) in cmds.iter().zip(&expected) {
+        if let Some(lits) = lits {
+            assert_eq!(&c.literals, lits, "literals of {}", c.name);
+        }
+    }
+    // Data appears only inside literals: everything else is plain ASCII.
+    let rest = outside_literals(&r.apply, &tree);
+    assert!(rest.is_ascii(), "non-ASCII outside literals");
+    // The protocol setting is the boolean the plan says.
+    for p in principals {
+        if let Some(proto) = p["protocol"].as_str() {
+            let dn = kcdplan::escape::powershell::literal(p["dn"].as_str().unwrap());
+            let line = format!(
+                "Set-KcdProtocolTransition -Key {dn} -Enabled {}",
+                if proto == "any" { "$true" } else { "$false" }
+            );
+            assert!(r.apply.contains(&line), "missing: {line}");
+        }
+    }
+}
+
+const ROLLBACK_COMMANDS: &[&str] = &[
+    "Test-Path",
+    "New-Object",
+    "ConvertFrom-Json",
+    "Get-Content",
+    "Get-ADObject",
+    "Where-Object",
+    "ForEach-Object",
+    "Set-ADObject",
+    "Set-ADObject",
+    "Set-ADAccountControl",
+    "Write-Host",
+    "Write-Host",
+    "Write-Host",
+    "Write-Host",
+];
+
+fn check_rollback(r: &Rendered) {
+    let tree = parse(&r.rollback);
+    assert!(
+        !tree.root_node().has_error(),
+        "rollback.ps1 has a syntax error"
+    );
+    let cmds = commands(&r.rollback, &tree);
+    let names: Vec<&str> = cmds.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ROLLBACK_COMMANDS);
+    // The planned keys are the one place plan data appears.
+    let mut keys = Vec::new();
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "assignment_expression"
+            && n.utf8_text(r.rollback.as_bytes())
+                .unwrap()
+                .starts_with("$PlannedKeys")
+        {
+            walk(n, &mut |m| {
+                if m.kind() == "string_literal" {
+                    keys.push(decode_literal(m.utf8_text(r.rollback.as_bytes()).unwrap()).unwrap());
+                }
+            });
+        }
+    });
+    let dns: Vec<String> = r.plan["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["dn"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(keys, dns);
+    assert!(outside_literals(&r.rollback, &tree).is_ascii());
+}
+
+#[test]
+fn hyperv_lab_scripts_parse_to_the_plan() {
+    let r = render("hyperv-lab.csv");
+    check_apply(&r);
+    check_rollback(&r);
+}
+
+#[test]
+fn web_sql_scripts_parse_to_the_plan() {
+    let r = render("web-sql.csv");
+    check_apply(&r);
+    check_rollback(&r);
+}
+
+#[test]
+fn hostile_values_stay_literals() {
+    let r = render("hostile.csv");
+    check_apply(&r);
+    check_rollback(&r);
+    // The injection attempt is one literal value, not a command.
+    let tree = parse(&r.apply);
+    let cmds = commands(&r.apply, &tree);
+    assert!(!cmds.iter().any(|c| c.name == "Remove-ADObject"));
+    let all: Vec<&String> = cmds.iter().flat_map(|c| &c.literals).collect();
+    assert!(all
+        .iter()
+        .any(|l| *l == "x'; Remove-ADObject -Identity 'y/web1.contoso.com"));
+    assert!(all
+        .iter()
+        .any(|l| *l == "CN=O'Brien\\, Svc,OU=O'Brien \u{2018}Team\u{2019} \u{201B}x\u{201A},DC=contoso,DC=com"));
+    // Comments carry no raw data: `#>` and `$(` from the CSV never appear.
+    assert!(!r.apply.contains("$(Remove-ADObject"));
+    assert!(!r.apply.contains("#> $("));
+}
+
+#[test]
+fn parser_sees_an_unescaped_breakout_as_two_commands() {
+    // Guards the test itself: were escaping missing, this is what the
+    // parser would report, and check_apply's command list would differ.
+    let src = "Update-KcdDelegation -Key 'x'; Remove-ADObject -Identity 'y'\n";
+    let tree = parse(src);
+    assert!(!tree.root_node().has_error());
+    let names: Vec<String> = commands(src, &tree).into_iter().map(|c| c.name).collect();
+    assert_eq!(names, ["Update-KcdDelegation", "Remove-ADObject"]);
+    // And a lone curly quote, which the parser accepts, fails decoding.
+    assert_eq!(decode_literal("'O\u{2019}Brien'"), None);
+}

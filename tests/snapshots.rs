@@ -1,0 +1,36 @@
+//! A snapshot of every artifact for every fixture. A change to any output
+//! shows up here as a diff to review (`cargo insta review`), never to
+//! accept blindly.
+
+mod common;
+
+use common::{run_in, ARTIFACTS};
+
+#[test]
+fn every_artifact_of_every_fixture() {
+    insta::glob!("../fixtures", "*.csv", |path| {
+        // Run on a copy with a relative name: output must not depend on
+        // where the checkout is.
+        let dir = tempfile::tempdir().unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        std::fs::copy(path, dir.path().join(name)).unwrap();
+        let r = run_in(dir.path(), &["render", name, "--out", "o"], None);
+        assert_eq!(r.code, 0, "{}: {}", path.display(), r.stderr);
+        for name in ARTIFACTS {
+            let text = std::fs::read_to_string(dir.path().join("o").join(name)).unwrap();
+            insta::assert_snapshot!(name, text);
+        }
+        insta::assert_snapshot!("stderr", r.stderr);
+    });
+}
+
+#[test]
+fn shipped_templates_never_turn_escaping_off() {
+    for (name, text) in kcdplan::render::SHIPPED {
+        for bad in ["|safe", "| safe", "autoescape", "from_safe_string"] {
+            assert!(!text.contains(bad), "template {name} contains '{bad}'");
+        }
+        // Every escape mode is one the formatter knows.
+        assert!(kcdplan::render::Kind::of(name).is_some(), "{name}");
+    }
+}
