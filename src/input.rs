@@ -91,23 +91,30 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<String, Problem> {
                 ),
             ));
         }
-        let units = body.chunks_exact(2).map(|c| {
-            if le {
-                u16::from_le_bytes([c[0], c[1]])
-            } else {
-                u16::from_be_bytes([c[0], c[1]])
-            }
-        });
+        let units: Vec<u16> = body
+            .chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
         let mut out = String::with_capacity(body.len() / 2);
-        for (i, r) in char::decode_utf16(units).enumerate() {
+        let mut at = 0; // index of the next unit
+        for r in char::decode_utf16(units.iter().copied()) {
             match r {
-                Ok(c) => out.push(c),
+                Ok(c) => {
+                    at += c.len_utf16();
+                    out.push(c);
+                }
                 Err(_) => {
                     return Err(Problem::new(
                         Location::file(name),
                         format!(
                             "byte offset {}: invalid UTF-16 (unpaired surrogate)",
-                            2 + i * 2
+                            2 + at * 2
                         ),
                     ))
                 }
@@ -307,6 +314,16 @@ fn check_record(
     let mut cells = BTreeMap::new();
     for (i, value) in record.iter().take(width).enumerate() {
         let column = &header.written[i];
+        if value.contains(['\n', '\r']) {
+            problems.push(Problem::new(
+                Location::cell(name, line, column),
+                format!(
+                    "'{}' contains a line break (a quoted field spans lines: is a quote missing?)",
+                    show(value)
+                ),
+            ));
+            continue;
+        }
         if let Some(c) = value.chars().find(|c| is_forbidden(*c)) {
             problems.push(Problem::new(
                 Location::cell(name, line, column),
@@ -398,7 +415,7 @@ mod tests {
         let text = "principal,service,target,comment\na,cifs,b,\"two\nlines\"\nc,cifs,d,\n";
         let e = read_table("f", text, None).unwrap_err().to_string();
         assert!(
-            e.starts_with("f:2: column 'comment': 'two\\nlines' contains the control"),
+            e.starts_with("f:2: column 'comment': 'two\\nlines' contains a line break"),
             "{e}"
         );
     }
