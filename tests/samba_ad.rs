@@ -296,6 +296,24 @@ fn customised_templates_still_produce_valid_ldif() {
     assert_state(&d, &plan, &dn("vmhost2"), "VMHOST2$", &[]);
 }
 
+#[test]
+fn hostile_but_valid_values_apply_exactly() {
+    let Some(d) = Domain::new() else { return };
+    let c = Case::new(&std::fs::read_to_string(fixture("hostile.csv")).unwrap());
+    let r = c.render(&[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let plan: serde_json::Value = serde_json::from_str(&c.out("plan.json")).unwrap();
+    assert_eq!(d.apply(&ldif(&c)).unwrap(), 3);
+    let obrien = format!("CN=O'Brien\\, Svc,OU=O'Brien \u{2018}Team\u{2019} \u{201B}x\u{201A},{BASE_DN}");
+    assert_state(&d, &plan, &obrien, "svc-o'brien", &[]);
+    assert!(d
+        .delegate_to(&obrien)
+        .contains(&"x'; Remove-ADObject -Identity 'y/web1.contoso.com".to_string()));
+    let plus = format!("CN=a\\+b\\=c#\\;\\<\\>\\\",CN=Users,{BASE_DN}");
+    assert_state(&d, &plan, &plus, "svc-plus", &[]);
+    assert_state(&d, &plan, &format!("CN=MÜLLER-PC,CN=Computers,{BASE_DN}"), "MÜLLER-PC$", &[]);
+}
+
 /// Applies `text` to a fresh domain; true when the harness notices that
 /// `dn` did not end up holding exactly `intended`.
 fn harness_flags(text: &str, dn: &str, intended: &[&str]) -> bool {

@@ -47,9 +47,23 @@ fn seed_ldif() -> String {
         "CN=Managed Service Accounts",
         "msDS-GroupManagedServiceAccount",
     );
-    for (cn, sam) in [("svc-web", "svc-web"), ("Svc\\, Web", "svc-web2")] {
+    // Names that need escaping or base64, for the hostile-input tests.
+    let ou = format!("OU=O'Brien \u{2018}Team\u{2019} \u{201B}x\u{201A},{BASE_DN}");
+    s.push_str(&format!(
+        "dn{}\nobjectClass: organizationalUnit\n\n",
+        kcdplan::escape::ldif::value_spec(&ou)
+    ));
+    let users = [
+        (format!("CN=svc-web,CN=Users,{BASE_DN}"), "svc-web"),
+        (format!("CN=Svc\\, Web,CN=Users,{BASE_DN}"), "svc-web2"),
+        (format!("CN=O'Brien\\, Svc,{ou}"), "svc-o'brien"),
+        (format!("CN=a\\+b\\=c#\\;\\<\\>\\\",CN=Users,{BASE_DN}"), "svc-plus"),
+    ];
+    for (dn, sam) in users {
         s.push_str(&format!(
-            "dn: CN={cn},CN=Users,{BASE_DN}\nobjectClass: user\nsAMAccountName: {sam}\nuserAccountControl: 514\n\n"
+            "dn{}\nobjectClass: user\nsAMAccountName{}\nuserAccountControl: 514\n\n",
+            kcdplan::escape::ldif::value_spec(&dn),
+            kcdplan::escape::ldif::value_spec(sam)
         ));
     }
     s
