@@ -72,8 +72,16 @@ pub fn plan_text(source: Source, options: Options, delimiter: Option<u8>) -> Res
 
 /// Prints warnings to `err`; fails if they are denied.
 fn report_warnings(planned: &Planned, err: &mut dyn Write) -> Result<()> {
-    for w in &planned.plan.warnings {
+    let warnings = &planned.plan.warnings;
+    for w in warnings.iter().take(error::MAX_REPORTED) {
         let _ = writeln!(err, "{}", report::warning_line(&planned.source.name, w));
+    }
+    if warnings.len() > error::MAX_REPORTED {
+        let _ = writeln!(
+            err,
+            "... and {} more warnings not shown (plan.json and summary.md list them all)",
+            warnings.len() - error::MAX_REPORTED
+        );
     }
     if planned.options.deny_warnings && !planned.plan.warnings.is_empty() {
         return Err(Error::DeniedWarnings(planned.plan.warnings.len()));

@@ -304,14 +304,21 @@ fn hostile_but_valid_values_apply_exactly() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let plan: serde_json::Value = serde_json::from_str(&c.out("plan.json")).unwrap();
     assert_eq!(d.apply(&ldif(&c)).unwrap(), 3);
-    let obrien = format!("CN=O'Brien\\, Svc,OU=O'Brien \u{2018}Team\u{2019} \u{201B}x\u{201A},{BASE_DN}");
+    let obrien =
+        format!("CN=O'Brien\\, Svc,OU=O'Brien \u{2018}Team\u{2019} \u{201B}x\u{201A},{BASE_DN}");
     assert_state(&d, &plan, &obrien, "svc-o'brien", &[]);
     assert!(d
         .delegate_to(&obrien)
         .contains(&"x'; Remove-ADObject -Identity 'y/web1.contoso.com".to_string()));
     let plus = format!("CN=a\\+b\\=c#\\;\\<\\>\\\",CN=Users,{BASE_DN}");
     assert_state(&d, &plan, &plus, "svc-plus", &[]);
-    assert_state(&d, &plan, &format!("CN=MÜLLER-PC,CN=Computers,{BASE_DN}"), "MÜLLER-PC$", &[]);
+    assert_state(
+        &d,
+        &plan,
+        &format!("CN=MÜLLER-PC,CN=Computers,{BASE_DN}"),
+        "MÜLLER-PC$",
+        &[],
+    );
 }
 
 /// Applies `text` to a fresh domain; true when the harness notices that

@@ -199,11 +199,16 @@ impl Templates {
 }
 
 fn template_error(name: &str, e: &minijinja::Error) -> Error {
-    let mut detail = e.to_string();
+    // A failed write (disk full, ...) is an I/O error, not a template bug.
     if let Some(io) = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>())
     {
-        detail = format!("cannot write output: {io}");
+        let source = match io.raw_os_error() {
+            Some(code) => std::io::Error::from_raw_os_error(code),
+            None => std::io::Error::new(io.kind(), io.to_string()),
+        };
+        return Error::io("write", name, source);
     }
+    let detail = e.to_string();
     Error::Template {
         name: name.to_string(),
         detail,

@@ -57,7 +57,10 @@ fn seed_ldif() -> String {
         (format!("CN=svc-web,CN=Users,{BASE_DN}"), "svc-web"),
         (format!("CN=Svc\\, Web,CN=Users,{BASE_DN}"), "svc-web2"),
         (format!("CN=O'Brien\\, Svc,{ou}"), "svc-o'brien"),
-        (format!("CN=a\\+b\\=c#\\;\\<\\>\\\",CN=Users,{BASE_DN}"), "svc-plus"),
+        (
+            format!("CN=a\\+b\\=c#\\;\\<\\>\\\",CN=Users,{BASE_DN}"),
+            "svc-plus",
+        ),
     ];
     for (dn, sam) in users {
         s.push_str(&format!(
