@@ -35,4 +35,26 @@ fi
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
+
+# Fuzz each target briefly (KCDPLAN_FUZZ_SECONDS each, default 30; 0 skips).
+# Needs a nightly toolchain and cargo-fuzz; both are installed when missing.
+fuzz_seconds="${KCDPLAN_FUZZ_SECONDS:-30}"
+if [ "$fuzz_seconds" != 0 ]; then
+    rustup toolchain list | grep -q '^nightly' ||
+        rustup toolchain install nightly --profile minimal >/dev/null
+    command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked >/dev/null 2>&1
+    for target in csv_ingest ldif_encoder powershell_escaper; do
+        mkdir -p "fuzz/corpus/$target"
+        log="fuzz/fuzz-$target.log"
+        if (cd fuzz && cargo +nightly fuzz run "$target" "corpus/$target" "seeds/$target" \
+                -- -max_total_time="$fuzz_seconds") >"$log" 2>&1; then
+            echo "fuzz $target: $(grep -E '^Done [0-9]+ runs' "$log" | tail -n 1)"
+        else
+            tail -n 60 "$log"
+            echo "fuzz $target: FAILED (reproducer in fuzz/artifacts/$target)"
+            exit 1
+        fi
+    done
+fi
+
 cargo test --locked

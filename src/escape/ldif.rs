@@ -10,8 +10,10 @@ use std::io::{self, Write};
 /// Folding width: lines are at most this many bytes before the line break.
 pub const FOLD_AT: usize = 76;
 
-/// RFC 2849 SAFE-STRING, with the stricter rule that a trailing space
-/// forces base64 (readers may strip it).
+/// RFC 2849 SAFE-STRING, made stricter: only printable ASCII (0x20-0x7E)
+/// is written plain, so no control character (ESC, TAB, DEL...) ever lands
+/// raw in a file a reviewer reads; and a trailing space forces base64
+/// (readers may strip it).
 pub fn is_safe_string(v: &str) -> bool {
     let b = v.as_bytes();
     if let Some(&first) = b.first() {
@@ -22,8 +24,7 @@ pub fn is_safe_string(v: &str) -> bool {
     if b.last() == Some(&b' ') {
         return false;
     }
-    b.iter()
-        .all(|&c| (0x01..=0x7F).contains(&c) && c != b'\n' && c != b'\r')
+    b.iter().all(|&c| (0x20..=0x7E).contains(&c))
 }
 
 /// The part after the attribute name: `: value` or `:: base64`.
@@ -136,6 +137,15 @@ mod tests {
         assert_eq!(value_spec("trail "), ":: dHJhaWwg");
         assert_eq!(value_spec("MÜLLER"), ":: TcOcTExFUg==");
         assert_eq!(value_spec("a:b<c"), ": a:b<c");
+    }
+
+    /// Found by fuzzing: RFC 2849 allows control characters in a
+    /// SAFE-STRING, which would put raw ESC or DEL bytes in the file.
+    #[test]
+    fn regression_control_characters_are_base64() {
+        assert_eq!(value_spec("a\tb"), ":: YQli");
+        assert_eq!(value_spec("\u{1b}[2J"), ":: G1sySg==");
+        assert_eq!(value_spec("x\u{7f}"), ":: eH8=");
     }
 
     #[test]
