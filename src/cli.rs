@@ -35,7 +35,8 @@ Writes delegation.ldif, apply.ps1, rollback.ps1, summary.md and plan.json.
 
 Examples:
   kcdplan render fixtures/hyperv-lab.csv --out change-1234
-  Get-Content hosts.csv | kcdplan render - --domain contoso.com --out change-1234")]
+  kcdplan render hosts.csv --domain contoso.com --out change-1234 --deny-warnings
+  kcdplan.exe render '.\\Hyper-V hosts.csv' --out 'C:\\Changes\\CHG-1234'   (Windows PowerShell)")]
     Render(RenderArgs),
     /// Validate the CSV and print the plan and its warnings; writes nothing.
     #[command(after_help = "\

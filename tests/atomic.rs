@@ -48,6 +48,7 @@ fn failure_without_an_existing_folder_creates_nothing() {
     assert_eq!(listing(dir.path()), Vec::<String>::new());
 }
 
+#[cfg(unix)]
 #[test]
 fn unwritable_location_is_a_clear_error() {
     let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
@@ -67,10 +68,12 @@ fn unwritable_location_is_a_clear_error() {
 }
 
 /// A small tmpfs, unmounted when dropped.
+#[cfg(unix)]
 struct SmallDisk {
     dir: tempfile::TempDir,
 }
 
+#[cfg(unix)]
 impl SmallDisk {
     fn mount(size: &str) -> Option<SmallDisk> {
         let dir = tempfile::tempdir().unwrap();
@@ -93,12 +96,14 @@ impl SmallDisk {
     }
 }
 
+#[cfg(unix)]
 impl Drop for SmallDisk {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(self.dir.path()).status();
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn disk_full_keeps_the_old_folder() {
     let Some(disk) = SmallDisk::mount("96k") else {

@@ -192,9 +192,10 @@ fn unknown_template_name_is_an_error() {
     std::fs::write(c.path().join("tpl/apply.ps1.bak"), "x").unwrap();
     let r = c.render(&["--templates", "tpl"]);
     assert_eq!(r.code, 1);
+    let shown = std::path::Path::new("tpl").join("apply.ps1.bak");
     assert_eq!(
         r.stderr,
-        "error: template 'tpl/apply.ps1.bak': unknown template name; known names: delegation.ldif, apply.ps1, rollback.ps1, plan.json, summary.md\n"
+        format!("error: template '{}': unknown template name; known names: delegation.ldif, apply.ps1, rollback.ps1, plan.json, summary.md\n", shown.display())
     );
     assert!(!c.path().join("out").exists());
 }

@@ -108,7 +108,14 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let e = e.unwrap();
         let p = e.path();
-        out.push(p.strip_prefix(root).unwrap().display().to_string());
+        // Same spelling on every platform.
+        out.push(
+            p.strip_prefix(root)
+                .unwrap()
+                .display()
+                .to_string()
+                .replace('\\', "/"),
+        );
         if p.is_dir() {
             walk(root, &p, out);
         }
