@@ -78,11 +78,56 @@ impl fmt::Display for Problem {
     }
 }
 
+/// Problems found while streaming through the input: the first
+/// [`MAX_REPORTED`] are kept, all are counted.
+#[derive(Debug, Default)]
+pub struct Problems {
+    list: Vec<Problem>,
+    total: usize,
+}
+
+impl Problems {
+    pub fn push(&mut self, p: Problem) {
+        self.total += 1;
+        if self.list.len() < MAX_REPORTED {
+            self.list.push(p);
+        }
+    }
+
+    pub fn extend(&mut self, ps: impl IntoIterator<Item = Problem>) {
+        for p in ps {
+            self.push(p);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// `Ok(())` when nothing was found, otherwise the input error with the
+    /// kept problems in line order.
+    pub fn check(self) -> Result<(), Error> {
+        if self.total == 0 {
+            return Ok(());
+        }
+        let mut list = self.list;
+        list.sort_by_key(|p| p.location.line);
+        Err(Error::Input {
+            problems: list,
+            total: self.total,
+        })
+    }
+}
+
 /// Everything that can stop a run.
 #[derive(Debug)]
 pub enum Error {
-    /// The input is wrong: every problem found, in input order.
-    Input(Vec<Problem>),
+    /// The input is wrong: the first problems found, in line order, and
+    /// how many there are in all.
+    Input {
+        problems: Vec<Problem>,
+        total: usize,
+    },
     /// Warnings were found and `--deny-warnings` makes them fatal.
     DeniedWarnings(usize),
     /// The command line asks for something that cannot be done.
@@ -107,7 +152,10 @@ impl Error {
     }
 
     pub fn input(problem: Problem) -> Self {
-        Error::Input(vec![problem])
+        Error::Input {
+            problems: vec![problem],
+            total: 1,
+        }
     }
 
     /// Exit code: 1 for anything about the input or the environment,
@@ -123,18 +171,15 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Input(problems) => {
+            Error::Input { problems, total } => {
                 for p in problems.iter().take(MAX_REPORTED) {
                     writeln!(f, "{p}")?;
                 }
-                if problems.len() > MAX_REPORTED {
-                    writeln!(
-                        f,
-                        "... and {} more problems not shown",
-                        problems.len() - MAX_REPORTED
-                    )?;
+                let shown = problems.len().min(MAX_REPORTED);
+                if *total > shown {
+                    writeln!(f, "... and {} more problems not shown", total - shown)?;
                 }
-                let n = problems.len();
+                let n = *total;
                 write!(
                     f,
                     "error: {n} problem{} in the input; nothing was written",

@@ -11,7 +11,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::columns::{parse_header, Field, Header};
-use crate::error::{Error, Location, Problem, Result};
+use crate::error::{Error, Location, Problem, Problems, Result};
 use crate::sanitize::{is_forbidden, show};
 
 /// The most bytes one field may hold.
@@ -37,13 +37,6 @@ impl RawRow {
     pub fn get(&self, f: Field) -> Option<&str> {
         self.cells.get(&f).map(String::as_str)
     }
-}
-
-/// Everything read from the CSV.
-#[derive(Debug, Clone)]
-pub struct Table {
-    pub header: Header,
-    pub rows: Vec<RawRow>,
 }
 
 /// Reads `path` (or standard input for `-`) and decodes it.
@@ -197,9 +190,17 @@ impl Lines {
     }
 }
 
-/// Splits the text into a checked header and raw rows. Every problem
-/// found is returned, up to the report cap.
-pub fn read_table(name: &str, text: &str, delimiter: Option<u8>) -> Result<Table> {
+/// Streams the text: checks the header, then hands each good record to
+/// `sink` as raw cells, in input order, and records every bad one in
+/// `problems`. Returns the header; a missing or bad header is an error at
+/// once, as nothing after it can be read.
+pub fn read_rows(
+    name: &str,
+    text: &str,
+    delimiter: Option<u8>,
+    problems: &mut Problems,
+    mut sink: impl FnMut(&Header, RawRow, &mut Problems),
+) -> Result<Header> {
     let lines = Lines::new(text);
     // Windows PowerShell 5.1 Export-Csv writes `#TYPE ...` as line 1.
     let skip = if text.starts_with("#TYPE") {
@@ -211,9 +212,7 @@ pub fn read_table(name: &str, text: &str, delimiter: Option<u8>) -> Result<Table
     let first_line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(first_line));
     let mut reader = csv_reader(body, delimiter);
-    let mut problems: Vec<Problem> = Vec::new();
     let mut header: Option<Header> = None;
-    let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
         let start = reader.position().byte() as usize;
@@ -257,15 +256,16 @@ pub fn read_table(name: &str, text: &str, delimiter: Option<u8>) -> Result<Table
                 &record.iter().map(str::to_string).collect::<Vec<_>>(),
             ) {
                 Ok(h) => header = Some(h),
-                Err(p) => return Err(Error::Input(p)),
+                Err(p) => {
+                    let mut all = Problems::default();
+                    all.extend(p);
+                    all.check()?;
+                }
             }
             continue;
         };
-        if let Some(row) = check_record(name, line, h, &record, &mut problems) {
-            rows.push(row);
-        }
-        if problems.len() > crate::error::MAX_REPORTED {
-            break;
+        if let Some(row) = check_record(name, line, h, &record, problems) {
+            sink(h, row, problems);
         }
     }
     let Some(header) = header else {
@@ -274,10 +274,16 @@ pub fn read_table(name: &str, text: &str, delimiter: Option<u8>) -> Result<Table
             "the file is empty: a header row is required (principal,service,target,...)",
         )));
     };
-    if !problems.is_empty() {
-        return Err(Error::Input(problems));
-    }
-    Ok(Table { header, rows })
+    Ok(header)
+}
+
+/// Reads every row into memory (for tests and small inputs).
+pub fn read_all(name: &str, text: &str, delimiter: Option<u8>) -> Result<(Header, Vec<RawRow>)> {
+    let mut problems = Problems::default();
+    let mut rows = Vec::new();
+    let header = read_rows(name, text, delimiter, &mut problems, |_, r, _| rows.push(r))?;
+    problems.check()?;
+    Ok((header, rows))
 }
 
 fn check_record(
@@ -285,12 +291,16 @@ fn check_record(
     line: u64,
     header: &Header,
     record: &csv::StringRecord,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Option<RawRow> {
-    let before = problems.len();
+    let mut bad = false;
+    let mut problem = |p: Problem| {
+        bad = true;
+        problems.push(p);
+    };
     let width = header.columns.len();
     if record.len() < width {
-        problems.push(Problem::new(
+        problem(Problem::new(
             Location::line(name, line),
             format!(
                 "the row has {} fields but the header has {}",
@@ -301,7 +311,7 @@ fn check_record(
         return None;
     }
     if record.iter().skip(width).any(|f| !f.trim().is_empty()) {
-        problems.push(Problem::new(
+        problem(Problem::new(
             Location::line(name, line),
             format!(
                 "the row has {} fields but the header has {}",
@@ -315,7 +325,7 @@ fn check_record(
     for (i, value) in record.iter().take(width).enumerate() {
         let column = &header.written[i];
         if value.contains(['\n', '\r']) {
-            problems.push(Problem::new(
+            problem(Problem::new(
                 Location::cell(name, line, column),
                 format!(
                     "'{}' contains a line break (a quoted field spans lines: is a quote missing?)",
@@ -325,7 +335,7 @@ fn check_record(
             continue;
         }
         if let Some(c) = value.chars().find(|c| is_forbidden(*c)) {
-            problems.push(Problem::new(
+            problem(Problem::new(
                 Location::cell(name, line, column),
                 format!(
                     "'{}' contains the control or invisible character U+{:04X}",
@@ -336,7 +346,7 @@ fn check_record(
             continue;
         }
         if value.len() > MAX_FIELD_BYTES {
-            problems.push(Problem::new(
+            problem(Problem::new(
                 Location::cell(name, line, column),
                 format!(
                     "the value is {} bytes long; the limit is {MAX_FIELD_BYTES}",
@@ -354,7 +364,7 @@ fn check_record(
             }
             None => {
                 if !value.is_empty() {
-                    problems.push(Problem::new(
+                    problem(Problem::new(
                         Location::line(name, line),
                         format!(
                             "field {} '{}' is under a header cell with no name",
@@ -366,7 +376,7 @@ fn check_record(
             }
         }
     }
-    (problems.len() == before).then_some(RawRow { line, cells })
+    (!bad).then_some(RawRow { line, cells })
 }
 
 #[cfg(test)]
@@ -395,25 +405,22 @@ mod tests {
     #[test]
     fn crlf_line_numbers_are_right() {
         let text = "principal,service,target\r\n\r\nvmhost1,cifs,fhost1\r\nvmhost2,cifs,fhost1\r\n";
-        let t = read_table("f", text, None).unwrap();
-        assert_eq!(
-            t.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
-            vec![3, 4]
-        );
+        let (_, rows) = read_all("f", text, None).unwrap();
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![3, 4]);
     }
 
     #[test]
     fn type_line_is_skipped_and_lines_still_count() {
         let text = "#TYPE System.Management.Automation.PSCustomObject\n\"principal\",\"service\",\"target\"\n\"a\",\"cifs\",\"b\"\n";
-        let t = read_table("f", text, None).unwrap();
-        assert_eq!(t.rows[0].line, 3);
-        assert_eq!(t.rows[0].get(Field::Principal), Some("a"));
+        let (_, rows) = read_all("f", text, None).unwrap();
+        assert_eq!(rows[0].line, 3);
+        assert_eq!(rows[0].get(Field::Principal), Some("a"));
     }
 
     #[test]
     fn multiline_quoted_field_reports_its_first_line() {
         let text = "principal,service,target,comment\na,cifs,b,\"two\nlines\"\nc,cifs,d,\n";
-        let e = read_table("f", text, None).unwrap_err().to_string();
+        let e = read_all("f", text, None).unwrap_err().to_string();
         assert!(
             e.starts_with("f:2: column 'comment': 'two\\nlines' contains a line break"),
             "{e}"

@@ -37,7 +37,7 @@ use render::{Templates, ARTIFACTS};
 pub struct Planned {
     pub source: Source,
     pub options: Options,
-    pub plan: Plan,
+    pub plan: std::sync::Arc<Plan>,
 }
 
 /// Reads, validates and plans: the whole front of the pipeline.
@@ -52,21 +52,38 @@ pub fn plan_csv(args: &PlanArgs) -> Result<Planned> {
     plan_text(source, options, args.delimiter)
 }
 
-/// Plans already decoded text (used by tests and fuzzing too).
+/// Plans already decoded text (used by tests and fuzzing too). Rows are
+/// streamed: read, checked and folded into the plan one at a time.
 pub fn plan_text(source: Source, options: Options, delimiter: Option<u8>) -> Result<Planned> {
-    let table = input::read_table(&source.name, &source.text, delimiter)?;
-    if table.rows.is_empty() {
+    let name = source.name.clone();
+    let mut problems = error::Problems::default();
+    let mut planner: Option<plan::Planner> = None;
+    input::read_rows(
+        &name,
+        &source.text,
+        delimiter,
+        &mut problems,
+        |header, raw, problems| {
+            let planner =
+                planner.get_or_insert_with(|| plan::Planner::new(&name, &options, header));
+            match validate::validate_row(&name, header, &raw, &options) {
+                Ok(row) => planner.add(row, problems),
+                Err(p) => problems.extend(p),
+            }
+        },
+    )?;
+    let plan = planner.map(|p| p.finish(&mut problems));
+    problems.check()?;
+    let Some(plan) = plan else {
         return Err(Error::input(error::Problem::new(
-            error::Location::file(&source.name),
+            error::Location::file(&name),
             "no rows after the header: nothing to plan",
         )));
-    }
-    let rows = validate::validate(&source.name, &table, &options)?;
-    let plan = plan::build(&source.name, &rows, &options, &table.header)?;
+    };
     Ok(Planned {
         source,
         options,
-        plan,
+        plan: std::sync::Arc::new(plan),
     })
 }
 

@@ -94,14 +94,17 @@ pub fn parse_service(s: &str) -> Result<ServiceSpec, String> {
     if s.contains(':') {
         return Err("a service class cannot contain ':' (put the port on the target)".into());
     }
-    let lower = s.to_lowercase();
+    let lower = s.to_ascii_lowercase();
     match lower.as_str() {
         "hyperv" | "hyper-v" => return Ok(ServiceSpec::HyperV),
         "smb" => return Ok(ServiceSpec::Class("cifs".into())),
         "vsms" => return Ok(ServiceSpec::Class(VSMS.into())),
         _ => {}
     }
-    if let Some(k) = KNOWN_CLASSES.iter().find(|k| k.to_lowercase() == lower) {
+    if let Some(k) = KNOWN_CLASSES
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(&lower))
+    {
         return Ok(ServiceSpec::Class((*k).to_string()));
     }
     Ok(ServiceSpec::Class(s.to_string()))

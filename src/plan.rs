@@ -2,14 +2,14 @@
 //! de-duplicated, DNs derived, conflicts between rows found, and warnings
 //! about delegations that are legal but probably not what was meant.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
 use crate::columns::{Field, Header};
 use crate::config::{Options, SpnForms};
 use crate::dn::{self, Dn};
-use crate::error::{Error, Location, Problem, Result};
+use crate::error::{Location, Problem, Problems};
 use crate::names::{self, VSMS};
 use crate::sanitize::show;
 use crate::validate::{Action, PrincipalType, Protocol, Row};
@@ -85,10 +85,10 @@ struct ValueSet {
 }
 
 impl ValueSet {
-    fn insert(&mut self, v: &str, line: u64) {
+    fn insert(&mut self, v: String, line: u64) {
         if let std::collections::hash_map::Entry::Vacant(e) = self.seen.entry(v.to_lowercase()) {
             e.insert(line);
-            self.values.push(v.to_string());
+            self.values.push(v);
         }
     }
 
@@ -115,75 +115,343 @@ pub fn row_values(row: &Row, forms: SpnForms) -> Vec<String> {
     out
 }
 
-struct Group<'a> {
-    rows: Vec<&'a Row>,
+/// Folds checked rows into a plan, one row at a time, so memory follows
+/// the size of the plan, not of the input.
+pub struct Planner<'a> {
+    file: String,
+    opts: &'a Options,
+    columns: [String; Field::ALL.len()],
+    index: HashMap<String, usize>,
+    accounts: Vec<Account>,
+    warnings: Vec<Warning>,
+    /// near-miss verdicts per service class (few distinct classes, many rows).
+    near: HashMap<String, Option<&'static str>>,
 }
 
-/// Builds the plan, or every conflict found.
-pub fn build(file: &str, rows: &[Row], opts: &Options, header: &Header) -> Result<Plan> {
-    let mut order: Vec<String> = Vec::new();
-    let mut groups: HashMap<String, Group> = HashMap::new();
-    for row in rows {
+/// What is known about one principal so far.
+struct Account {
+    principal: crate::validate::Principal,
+    first_line: u64,
+    lines: Vec<u64>,
+    /// First row of each mode, to report mixing once.
+    first_replace: Option<u64>,
+    first_update: Option<(u64, Action)>,
+    mixed: bool,
+    protocol: Option<(Protocol, u64)>,
+    dn: Option<(Dn, u64)>,
+    add: ValueSet,
+    remove: ValueSet,
+    replace: ValueSet,
+    /// Per target host (lowercase FQDN): has the migration service, has
+    /// cifs, first line, among rows that add or replace.
+    targets: BTreeMap<String, (bool, bool, u64)>,
+    comments: Vec<String>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(file: &str, opts: &'a Options, header: &Header) -> Planner<'a> {
+        Planner {
+            file: file.to_string(),
+            opts,
+            columns: Field::ALL.map(|f| header.spelling(f).to_string()),
+            index: HashMap::new(),
+            accounts: Vec::new(),
+            warnings: Vec::new(),
+            near: HashMap::new(),
+        }
+    }
+
+    fn at(&self, line: u64, field: Field) -> Location {
+        let i = Field::ALL.iter().position(|f| *f == field).expect("field");
+        Location::cell(&self.file, line, &self.columns[i])
+    }
+
+    /// Adds one row; conflicts with earlier rows go to `problems`.
+    pub fn add(&mut self, row: Row, problems: &mut Problems) {
         let key = row.principal.key();
-        groups
-            .entry(key.clone())
-            .or_insert_with(|| {
-                order.push(key.clone());
-                Group { rows: Vec::new() }
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => {
+                self.accounts.push(Account {
+                    principal: row.principal.clone(),
+                    first_line: row.line,
+                    lines: Vec::new(),
+                    first_replace: None,
+                    first_update: None,
+                    mixed: false,
+                    protocol: None,
+                    dn: None,
+                    add: ValueSet::default(),
+                    remove: ValueSet::default(),
+                    replace: ValueSet::default(),
+                    targets: BTreeMap::new(),
+                    comments: Vec::new(),
+                });
+                self.index.insert(key, self.accounts.len() - 1);
+                self.accounts.len() - 1
+            }
+        };
+        let mut found = Vec::new();
+        let mut warn = Vec::new();
+        let forms = self.opts.spn_forms;
+
+        // Mode: replace cannot mix with add/remove.
+        {
+            let acc = &mut self.accounts[i];
+            acc.lines.push(row.line);
+            let clash = if row.action == Action::Replace {
+                acc.first_replace.get_or_insert(row.line);
+                acc.first_update.map(|(l, a)| (l, action_word(a)))
+            } else {
+                acc.first_update.get_or_insert((row.line, row.action));
+                acc.first_replace.map(|l| (l, "replace"))
+            };
+            if let (Some((l, word)), false) = (clash, acc.mixed) {
+                acc.mixed = true;
+                found.push((
+                    Field::Action,
+                    format!(
+                        "principal '{}': 'replace' cannot be mixed with add or remove (line {l} has '{word}')",
+                        show(&acc.principal.written)
+                    ),
+                ));
+            }
+            if let Some(pr) = row.protocol {
+                match acc.protocol {
+                    None => acc.protocol = Some((pr, row.line)),
+                    Some((q, l)) if q != pr => found.push((
+                        Field::Protocol,
+                        format!(
+                            "principal '{}': protocol '{}' conflicts with '{}' on line {l}",
+                            show(&acc.principal.written),
+                            pr.as_str(),
+                            q.as_str()
+                        ),
+                    )),
+                    _ => {}
+                }
+            }
+            if let Some(d) = &row.dn {
+                match &acc.dn {
+                    None => acc.dn = Some((d.clone(), row.line)),
+                    Some((e, l)) if e.key() != d.key() => found.push((
+                        Field::Dn,
+                        format!(
+                            "principal '{}': dn '{}' conflicts with '{}' on line {l}",
+                            show(&acc.principal.written),
+                            show(&d.to_string()),
+                            show(&e.to_string())
+                        ),
+                    )),
+                    _ => {}
+                }
+            }
+            for v in row_values(&row, forms) {
+                let (here, there, other) = match row.action {
+                    Action::Add => ("added", "removed", &acc.remove),
+                    Action::Remove => ("removed", "added", &acc.add),
+                    Action::Replace => ("", "", &acc.replace),
+                };
+                if row.action != Action::Replace {
+                    if let Some(l) = other.line_of(&v) {
+                        found.push((
+                            Field::Action,
+                            format!(
+                                "principal '{}': '{}' is {here} here and {there} on line {l}",
+                                show(&acc.principal.written),
+                                show(&v)
+                            ),
+                        ));
+                    }
+                }
+                match row.action {
+                    Action::Add => acc.add.insert(v, row.line),
+                    Action::Remove => acc.remove.insert(v, row.line),
+                    Action::Replace => acc.replace.insert(v, row.line),
+                }
+            }
+            if let Some(c) = &row.comment {
+                if !acc.comments.contains(c) {
+                    acc.comments.push(c.clone());
+                }
+            }
+        }
+
+        // Row-level warnings.
+        for c in &row.classes {
+            let verdict = match self.near.get(c) {
+                Some(v) => *v,
+                None => *self.near.entry(c.clone()).or_insert(names::near_miss(c)),
+            };
+            if let Some(k) = verdict {
+                warn.push(format!(
+                    "service '{}' looks like a misspelling of '{k}'",
+                    show(&row.service_written)
+                ));
+            }
+        }
+        let acc = &mut self.accounts[i];
+        let p = &acc.principal;
+        if let Some(t) = &row.target {
+            if let Some(pd) = &p.domain {
+                if t.fqdn_written && !t.domain().eq_ignore_ascii_case(pd) {
+                    warn.push(format!(
+                        "target '{}' is in domain '{}' but the principal is in '{}'; classic constrained delegation does not cross domains (use resource-based delegation)",
+                        show(&t.fqdn),
+                        show(t.domain()),
+                        show(pd)
+                    ));
+                }
+            }
+            if p.kind == PrincipalType::Computer
+                && t.short.eq_ignore_ascii_case(&p.name)
+                && p.domain
+                    .as_deref()
+                    .is_none_or(|d| t.domain().eq_ignore_ascii_case(d))
+            {
+                warn.push(format!(
+                    "principal '{}' delegates to itself ('{}')",
+                    show(&p.written),
+                    show(&t.fqdn)
+                ));
+            }
+            if row.action != Action::Remove {
+                let e = acc
+                    .targets
+                    .entry(t.fqdn.to_lowercase())
+                    .or_insert((false, false, row.line));
+                for c in &row.classes {
+                    e.0 |= c == VSMS;
+                    e.1 |= c == "cifs";
+                }
+            }
+        }
+        let principal = acc.principal.written.clone();
+        for message in warn {
+            self.warnings.push(Warning {
+                line: row.line,
+                principal: principal.clone(),
+                message,
+            });
+        }
+        for (field, msg) in found {
+            problems.push(Problem::new(self.at(row.line, field), msg));
+        }
+    }
+
+    /// The plan, with the checks that need every row.
+    pub fn finish(mut self, problems: &mut Problems) -> Plan {
+        let mut principals = Vec::with_capacity(self.accounts.len());
+        for acc in std::mem::take(&mut self.accounts) {
+            principals.push(self.close(acc));
+        }
+        principals.sort_by(|a, b| {
+            a.dn.to_lowercase()
+                .cmp(&b.dn.to_lowercase())
+                .then_with(|| a.dn.cmp(&b.dn))
+        });
+        // Two principals that resolve to one DN are one account written two ways.
+        for w in principals.windows(2) {
+            if w[0].dn.eq_ignore_ascii_case(&w[1].dn) {
+                let (first, second) = if w[0].lines[0] < w[1].lines[0] {
+                    (&w[0], &w[1])
+                } else {
+                    (&w[1], &w[0])
+                };
+                problems.push(Problem::new(
+                    self.at(second.lines[0], Field::Principal),
+                    format!(
+                        "'{}' and '{}' (line {}) have the same DN '{}'; write the account one way",
+                        show(&second.principal),
+                        show(&first.principal),
+                        first.lines[0],
+                        show(&first.dn)
+                    ),
+                ));
+            }
+        }
+        let mut warnings = self.warnings;
+        warnings.sort();
+        warnings.dedup();
+        Plan {
+            principals,
+            warnings,
+        }
+    }
+
+    fn close(&mut self, acc: Account) -> PrincipalPlan {
+        let p = &acc.principal;
+        let mode = if acc.first_replace.is_some() {
+            Mode::Replace
+        } else {
+            Mode::Update
+        };
+        let (dn, dn_derived) = match &acc.dn {
+            Some((d, _)) => (d.clone(), false),
+            None => {
+                let domain = p.domain.as_deref().expect("validated: domain or dn");
+                let container = match &self.opts.container {
+                    Some(c) => c.clone(),
+                    None => dn::parse(default_container(p.kind)).expect("static DN"),
+                };
+                let parent =
+                    container.join(&dn::parse(&names::domain_dn(domain)).expect("domain DN"));
+                (Dn::child(&p.name, &parent), true)
+            }
+        };
+        let mut warn = |line: u64, message: String| {
+            self.warnings.push(Warning {
+                line,
+                principal: p.written.clone(),
+                message,
             })
-            .rows
-            .push(row);
-    }
-    let mut problems = Vec::new();
-    let mut warnings = Vec::new();
-    let mut principals = Vec::new();
-    let col = |name: &str| {
-        Field::ALL
-            .iter()
-            .find(|f| f.name() == name)
-            .map(|f| header.spelling(*f).to_string())
-            .unwrap_or_else(|| name.to_string())
-    };
-    for key in &order {
-        let g = &groups[key];
-        match plan_principal(file, g, opts, &col, &mut warnings) {
-            Ok(p) => principals.push(p),
-            Err(mut p) => problems.append(&mut p),
-        }
-    }
-    if !problems.is_empty() {
-        problems.sort_by_key(|p| p.location.line);
-        return Err(Error::Input(problems));
-    }
-    principals.sort_by(|a, b| {
-        a.dn.to_lowercase()
-            .cmp(&b.dn.to_lowercase())
-            .then_with(|| a.dn.cmp(&b.dn))
-    });
-    // Two groups that resolve to one DN are one account written two ways.
-    for w in principals.windows(2) {
-        if w[0].dn.eq_ignore_ascii_case(&w[1].dn) {
-            problems.push(Problem::new(
-                Location::cell(file, w[1].lines[0], &col("principal")),
+        };
+        if p.kind == PrincipalType::Computer && p.name.chars().count() > 15 {
+            warn(
+                acc.first_line,
                 format!(
-                    "'{}' and '{}' (line {}) have the same DN '{}'; write the account one way",
-                    show(&w[1].principal),
-                    show(&w[0].principal),
-                    w[0].lines[0],
-                    show(&w[0].dn)
+                    "computer name '{}' is longer than 15 characters (the NetBIOS limit); its sAMAccountName is probably truncated, check the account",
+                    show(&p.name)
                 ),
-            ));
+            );
+        }
+        let any = acc.protocol.map(|(p, _)| p) == Some(Protocol::Any);
+        for (host, (vsms, cifs, line)) in &acc.targets {
+            if *vsms && !*cifs {
+                warn(
+                    *line,
+                    format!(
+                        "'{VSMS}' to '{}' without 'cifs' to the same host: Hyper-V live migration needs both",
+                        show(host)
+                    ),
+                );
+            }
+            if *vsms && !any {
+                warn(
+                    *line,
+                    format!(
+                        "'{VSMS}' to '{}' without protocol=any: Hyper-V live migration on Windows Server 2016 and later needs 'use any authentication protocol'",
+                        show(host)
+                    ),
+                );
+            }
+        }
+        PrincipalPlan {
+            principal: p.written.clone(),
+            kind: p.kind,
+            sam_account_name: p.sam.clone(),
+            domain: p.domain.clone(),
+            dn: dn.to_string(),
+            dn_derived,
+            mode,
+            add: acc.add.values,
+            remove: acc.remove.values,
+            replace: acc.replace.values,
+            protocol: acc.protocol.map(|(p, _)| p),
+            lines: acc.lines,
+            comments: acc.comments,
         }
     }
-    if !problems.is_empty() {
-        return Err(Error::Input(problems));
-    }
-    warnings.sort();
-    warnings.dedup();
-    Ok(Plan {
-        principals,
-        warnings,
-    })
 }
 
 fn default_container(kind: PrincipalType) -> &'static str {
@@ -194,254 +462,10 @@ fn default_container(kind: PrincipalType) -> &'static str {
     }
 }
 
-fn plan_principal(
-    file: &str,
-    g: &Group,
-    opts: &Options,
-    col: &dyn Fn(&str) -> String,
-    warnings: &mut Vec<Warning>,
-) -> Result<PrincipalPlan, Vec<Problem>> {
-    let first = g.rows[0];
-    let p = &first.principal;
-    let who = show(&p.written);
-    let mut problems = Vec::new();
-    let mut warn = |line: u64, message: String| {
-        warnings.push(Warning {
-            line,
-            principal: p.written.clone(),
-            message,
-        })
-    };
-
-    // Mode: replace cannot mix with add/remove.
-    let replace_row = g.rows.iter().find(|r| r.action == Action::Replace);
-    let update_row = g.rows.iter().find(|r| r.action != Action::Replace);
-    let mode = match (replace_row, update_row) {
-        (Some(r), Some(u)) => {
-            let later = if r.line > u.line { r } else { u };
-            let earlier = if r.line > u.line { u } else { r };
-            problems.push(Problem::new(
-                Location::cell(file, later.line, &col("action")),
-                format!(
-                    "principal '{who}': 'replace' cannot be mixed with add or remove (line {} has '{}')",
-                    earlier.line,
-                    action_word(earlier.action)
-                ),
-            ));
-            Mode::Replace
-        }
-        (Some(_), None) => Mode::Replace,
-        _ => Mode::Update,
-    };
-
-    // Protocol and DN must agree across rows.
-    let mut protocol: Option<(Protocol, u64)> = None;
-    let mut dn_given: Option<(Dn, u64)> = None;
-    for r in &g.rows {
-        if let Some(pr) = r.protocol {
-            match protocol {
-                None => protocol = Some((pr, r.line)),
-                Some((q, l)) if q != pr => problems.push(Problem::new(
-                    Location::cell(file, r.line, &col("protocol")),
-                    format!(
-                        "principal '{who}': protocol '{}' conflicts with '{}' on line {l}",
-                        pr.as_str(),
-                        q.as_str()
-                    ),
-                )),
-                _ => {}
-            }
-        }
-        if let Some(d) = &r.dn {
-            match &dn_given {
-                None => dn_given = Some((d.clone(), r.line)),
-                Some((e, l)) if e.key() != d.key() => problems.push(Problem::new(
-                    Location::cell(file, r.line, &col("dn")),
-                    format!(
-                        "principal '{who}': dn '{}' conflicts with '{}' on line {l}",
-                        show(&d.to_string()),
-                        show(&e.to_string())
-                    ),
-                )),
-                _ => {}
-            }
-        }
-    }
-
-    // Values.
-    let mut add = ValueSet::default();
-    let mut remove = ValueSet::default();
-    let mut replace = ValueSet::default();
-    for r in &g.rows {
-        for v in row_values(r, opts.spn_forms) {
-            match r.action {
-                Action::Add => {
-                    if let Some(l) = remove.line_of(&v) {
-                        problems.push(conflict(file, r.line, col, &who, &v, "added", "removed", l));
-                    }
-                    add.insert(&v, r.line)
-                }
-                Action::Remove => {
-                    if let Some(l) = add.line_of(&v) {
-                        problems.push(conflict(file, r.line, col, &who, &v, "removed", "added", l));
-                    }
-                    remove.insert(&v, r.line)
-                }
-                Action::Replace => replace.insert(&v, r.line),
-            }
-        }
-    }
-
-    // DN.
-    let (dn, dn_derived) = match &dn_given {
-        Some((d, _)) => (d.clone(), false),
-        None => {
-            let domain = p.domain.as_deref().expect("validated: domain or dn");
-            let container = match &opts.container {
-                Some(c) => c.clone(),
-                None => dn::parse(default_container(p.kind)).expect("static DN"),
-            };
-            let parent = container.join(&dn::parse(&names::domain_dn(domain)).expect("domain DN"));
-            (Dn::child(&p.name, &parent), true)
-        }
-    };
-
-    // Warnings.
-    if p.kind == PrincipalType::Computer && p.name.chars().count() > 15 {
-        warn(
-            first.line,
-            format!(
-                "computer name '{}' is longer than 15 characters (the NetBIOS limit); its sAMAccountName is probably truncated, check the account",
-                show(&p.name)
-            ),
-        );
-    }
-    let mut per_target: BTreeMap<String, (HashSet<String>, u64)> = BTreeMap::new();
-    for r in &g.rows {
-        for c in &r.classes {
-            if let Some(k) = names::near_miss(c) {
-                warn(
-                    r.line,
-                    format!(
-                        "service '{}' looks like a misspelling of '{k}'",
-                        show(&r.service_written)
-                    ),
-                );
-            }
-        }
-        let Some(t) = &r.target else { continue };
-        if let Some(pd) = &p.domain {
-            if t.fqdn_written && !t.domain().eq_ignore_ascii_case(pd) {
-                warn(
-                    r.line,
-                    format!(
-                        "target '{}' is in domain '{}' but the principal is in '{}'; classic constrained delegation does not cross domains (use resource-based delegation)",
-                        show(&t.fqdn),
-                        show(t.domain()),
-                        show(pd)
-                    ),
-                );
-            }
-        }
-        if p.kind == PrincipalType::Computer
-            && t.short.eq_ignore_ascii_case(&p.name)
-            && p.domain
-                .as_deref()
-                .is_none_or(|d| t.domain().eq_ignore_ascii_case(d))
-        {
-            warn(
-                r.line,
-                format!(
-                    "principal '{who}' delegates to itself ('{}')",
-                    show(&t.fqdn)
-                ),
-            );
-        }
-        if r.action != Action::Remove {
-            let e = per_target
-                .entry(t.fqdn.to_lowercase())
-                .or_insert_with(|| (HashSet::new(), r.line));
-            for c in &r.classes {
-                e.0.insert(c.to_lowercase());
-            }
-        }
-    }
-    let vsms = VSMS.to_lowercase();
-    for (host, (classes, line)) in &per_target {
-        if classes.contains(&vsms) {
-            if !classes.contains("cifs") {
-                warn(
-                    *line,
-                    format!(
-                        "'{VSMS}' to '{}' without 'cifs' to the same host: Hyper-V live migration needs both",
-                        show(host)
-                    ),
-                );
-            }
-            if protocol.map(|(p, _)| p) != Some(Protocol::Any) {
-                warn(
-                    *line,
-                    format!(
-                        "'{VSMS}' to '{}' without protocol=any: Hyper-V live migration on Windows Server 2016 and later needs 'use any authentication protocol'",
-                        show(host)
-                    ),
-                );
-            }
-        }
-    }
-
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let mut comments = Vec::new();
-    for r in &g.rows {
-        if let Some(c) = &r.comment {
-            if !comments.contains(c) {
-                comments.push(c.clone());
-            }
-        }
-    }
-    Ok(PrincipalPlan {
-        principal: p.written.clone(),
-        kind: p.kind,
-        sam_account_name: p.sam.clone(),
-        domain: p.domain.clone(),
-        dn: dn.to_string(),
-        dn_derived,
-        mode,
-        add: add.values,
-        remove: remove.values,
-        replace: replace.values,
-        protocol: protocol.map(|(p, _)| p),
-        lines: g.rows.iter().map(|r| r.line).collect(),
-        comments,
-    })
-}
-
 fn action_word(a: Action) -> &'static str {
     match a {
         Action::Add => "add",
         Action::Remove => "remove",
         Action::Replace => "replace",
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn conflict(
-    file: &str,
-    line: u64,
-    col: &dyn Fn(&str) -> String,
-    who: &str,
-    value: &str,
-    here: &str,
-    there: &str,
-    there_line: u64,
-) -> Problem {
-    Problem::new(
-        Location::cell(file, line, &col("action")),
-        format!(
-            "principal '{who}': '{}' is {here} here and {there} on line {there_line}",
-            show(value)
-        ),
-    )
 }

@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 
-use crate::columns::Field;
+use crate::columns::{Field, Header};
 use crate::config::Options;
 use crate::dn::{self, Dn};
-use crate::error::{Error, Location, Problem, Result};
-use crate::input::{RawRow, Table};
+use crate::error::{Location, Problem};
+use crate::input::RawRow;
 use crate::names;
 use crate::sanitize::show;
 
@@ -118,34 +118,23 @@ pub struct Row {
     pub comment: Option<String>,
 }
 
-/// Checks every row; all problems are reported together.
-pub fn validate(file: &str, table: &Table, opts: &Options) -> Result<Vec<Row>> {
-    let mut rows = Vec::with_capacity(table.rows.len());
-    let mut problems = Vec::new();
-    for raw in &table.rows {
-        match validate_row(file, table, raw, opts) {
-            Ok(row) => rows.push(row),
-            Err(mut p) => problems.append(&mut p),
-        }
-    }
-    if problems.is_empty() {
-        Ok(rows)
-    } else {
-        Err(Error::Input(problems))
-    }
-}
-
-fn validate_row(
+/// Checks one row on its own; every problem in it is returned, in the
+/// order of its columns.
+pub fn validate_row(
     file: &str,
-    table: &Table,
+    header: &Header,
     raw: &RawRow,
     opts: &Options,
 ) -> Result<Row, Vec<Problem>> {
     let mut problems = Vec::new();
-    let at = |f: Field| Location::cell(file, raw.line, table.header.spelling(f));
+    let at = |f: Field| Location::cell(file, raw.line, header.spelling(f));
     let mut bad = |f: Field, msg: String| problems.push(Problem::new(at(f), msg));
 
-    let action = match raw.get(Field::Action).map(str::to_lowercase).as_deref() {
+    let action = match raw
+        .get(Field::Action)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("add") => Some(Action::Add),
         Some("remove") | Some("delete") => Some(Action::Remove),
         Some("replace") => Some(Action::Replace),
@@ -160,7 +149,11 @@ fn validate_row(
             None
         }
     };
-    let protocol = match raw.get(Field::Protocol).map(str::to_lowercase).as_deref() {
+    let protocol = match raw
+        .get(Field::Protocol)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None => None,
         Some("kerberos") | Some("kerberos-only") | Some("kerberosonly") => Some(Protocol::Kerberos),
         Some("any") => Some(Protocol::Any),
@@ -177,7 +170,7 @@ fn validate_row(
     };
     let kind = match raw
         .get(Field::PrincipalType)
-        .map(str::to_lowercase)
+        .map(str::to_ascii_lowercase)
         .as_deref()
     {
         None | Some("computer") => Some(PrincipalType::Computer),
@@ -344,8 +337,7 @@ fn validate_row(
     if !problems.is_empty() {
         // Report a row's problems in the order of its columns.
         let pos = |p: &Problem| {
-            table
-                .header
+            header
                 .written
                 .iter()
                 .position(|w| Some(w.as_str()) == p.location.column.as_deref())

@@ -1,6 +1,10 @@
 //! The data every template sees. Built once from the plan; the same context
 //! renders every artifact, so they cannot disagree.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Serde, Value};
 use serde::Serialize;
 
 use crate::config::Options;
@@ -33,19 +37,17 @@ pub struct Totals {
     pub warnings: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Everything the templates see. The plan is shared, not copied: the
+/// lists of principals and warnings reach the templates as lazy sequences
+/// that convert one item at a time, so rendering a forest-sized plan does
+/// not hold a second copy of it.
+#[derive(Debug, Clone)]
 pub struct Context<'a> {
     pub schema_version: u32,
     pub version: &'static str,
     pub input: InputInfo,
     pub options: &'a Options,
-    pub command: String,
-    pub principals: &'a [PrincipalPlan],
-    pub warnings: &'a [Warning],
-    /// Principals whose protocol transition setting changes.
-    pub protocol_principals: Vec<&'a PrincipalPlan>,
-    /// Principals whose values go in LDIF (all of them: every row has values
-    /// or a clearing replace).
+    pub plan: Arc<Plan>,
     pub totals: Totals,
     /// SHA-256 of the artifacts rendered before the summary.
     pub artifacts: Vec<ArtifactInfo>,
@@ -54,17 +56,7 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub fn new(source: &Source, options: &'a Options, plan: &'a Plan) -> Context<'a> {
-        let mut command = format!("kcdplan render {}", shell_word(&source.name));
-        if let Some(d) = &options.domain {
-            command.push_str(&format!(" --domain {d}"));
-        }
-        if let Some(c) = &options.container {
-            command.push_str(&format!(" --container {}", shell_word(&c.to_string())));
-        }
-        if options.spn_forms != crate::config::SpnForms::Both {
-            command.push_str(&format!(" --spn-forms {}", options.spn_forms.as_str()));
-        }
+    pub fn new(source: &Source, options: &'a Options, plan: &Arc<Plan>) -> Context<'a> {
         let totals = Totals {
             principals: plan.principals.len(),
             values_added: plan.principals.iter().map(|p| p.add.len()).sum(),
@@ -80,34 +72,112 @@ impl<'a> Context<'a> {
                 sha256: source.sha256.clone(),
             },
             options,
-            command,
-            principals: &plan.principals,
-            warnings: &plan.warnings,
-            protocol_principals: plan.protocol_principals().collect(),
+            plan: plan.clone(),
             totals,
             artifacts: Vec::new(),
             overridden_templates: Vec::new(),
         }
     }
 
-    pub fn value(&self) -> minijinja::Value {
-        minijinja::Value::from(minijinja::value::Serde(self))
+    /// The template context: `schema_version`, `version`, `input`,
+    /// `options`, `principals`, `protocol_principals`, `warnings`, `totals`,
+    /// `artifacts`, `overridden_templates`.
+    pub fn value(&self) -> Value {
+        let protocol: Vec<usize> = self
+            .plan
+            .principals
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.protocol.is_some())
+            .map(|(i, _)| i)
+            .collect();
+        let mut m: BTreeMap<&str, Value> = BTreeMap::new();
+        m.insert("schema_version", Value::from(self.schema_version));
+        m.insert("version", Value::from(self.version));
+        m.insert("input", Value::from(Serde(&self.input)));
+        m.insert("options", Value::from(Serde(self.options)));
+        m.insert(
+            "principals",
+            Value::from_object(Principals {
+                plan: self.plan.clone(),
+                only: None,
+            }),
+        );
+        m.insert(
+            "protocol_principals",
+            Value::from_object(Principals {
+                plan: self.plan.clone(),
+                only: Some(protocol),
+            }),
+        );
+        m.insert(
+            "warnings",
+            Value::from_object(Warnings {
+                plan: self.plan.clone(),
+            }),
+        );
+        m.insert("totals", Value::from(Serde(&self.totals)));
+        m.insert("artifacts", Value::from(Serde(&self.artifacts)));
+        m.insert(
+            "overridden_templates",
+            Value::from(Serde(&self.overridden_templates)),
+        );
+        Value::from(m)
+    }
+}
+
+/// The plan's principals (or a subset, by index) as a lazy sequence.
+#[derive(Debug)]
+struct Principals {
+    plan: Arc<Plan>,
+    only: Option<Vec<usize>>,
+}
+
+impl Object for Principals {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let i = key.as_usize()?;
+        let i = match &self.only {
+            Some(only) => *only.get(i)?,
+            None => i,
+        };
+        let p: &PrincipalPlan = self.plan.principals.get(i)?;
+        Some(Value::from(Serde(p)))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(match &self.only {
+            Some(only) => only.len(),
+            None => self.plan.principals.len(),
+        })
+    }
+}
+
+/// The plan's warnings as a lazy sequence.
+#[derive(Debug)]
+struct Warnings {
+    plan: Arc<Plan>,
+}
+
+impl Object for Warnings {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let w: &Warning = self.plan.warnings.get(key.as_usize()?)?;
+        Some(Value::from(Serde(w)))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.plan.warnings.len())
     }
 }
 
 /// The last path component: output must not depend on where the input was.
 fn file_name(name: &str) -> String {
     name.rsplit(['/', '\\']).next().unwrap_or(name).to_string()
-}
-
-/// Quotes a word for the summary's command line when it needs it.
-fn shell_word(s: &str) -> String {
-    let s = file_name(s);
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./=,".contains(c))
-    {
-        s
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
