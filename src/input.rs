@@ -4,7 +4,6 @@
 //! turned into raw cells keyed by column, with the line it started on.
 //! All csv reader settings live in [`csv_reader`].
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -26,16 +25,17 @@ pub struct Source {
     pub text: String,
 }
 
-/// One record: the line it starts on and its non-empty cells by column.
+/// One record: the line it starts on and its non-empty, trimmed cells by
+/// column, borrowed from the record being read (no copy per cell).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawRow {
+pub struct RawRow<'a> {
     pub line: u64,
-    pub cells: BTreeMap<Field, String>,
+    cells: [Option<&'a str>; Field::ALL.len()],
 }
 
-impl RawRow {
-    pub fn get(&self, f: Field) -> Option<&str> {
-        self.cells.get(&f).map(String::as_str)
+impl<'a> RawRow<'a> {
+    pub fn get(&self, f: Field) -> Option<&'a str> {
+        self.cells[f as usize]
     }
 }
 
@@ -199,7 +199,7 @@ pub fn read_rows(
     text: &str,
     delimiter: Option<u8>,
     problems: &mut Problems,
-    mut sink: impl FnMut(&Header, RawRow, &mut Problems),
+    mut sink: impl FnMut(&Header, RawRow<'_>, &mut Problems),
 ) -> Result<Header> {
     let lines = Lines::new(text);
     // Windows PowerShell 5.1 Export-Csv writes `#TYPE ...` as line 1.
@@ -277,22 +277,25 @@ pub fn read_rows(
     Ok(header)
 }
 
-/// Reads every row into memory (for tests and small inputs).
-pub fn read_all(name: &str, text: &str, delimiter: Option<u8>) -> Result<(Header, Vec<RawRow>)> {
+/// Reads every row and returns, per row, its line and principal (tests).
+#[cfg(test)]
+fn read_all(name: &str, text: &str, delimiter: Option<u8>) -> Result<Vec<(u64, String)>> {
     let mut problems = Problems::default();
     let mut rows = Vec::new();
-    let header = read_rows(name, text, delimiter, &mut problems, |_, r, _| rows.push(r))?;
+    read_rows(name, text, delimiter, &mut problems, |_, r, _| {
+        rows.push((r.line, r.get(Field::Principal).unwrap_or("").to_string()))
+    })?;
     problems.check()?;
-    Ok((header, rows))
+    Ok(rows)
 }
 
-fn check_record(
+fn check_record<'r>(
     name: &str,
     line: u64,
     header: &Header,
-    record: &csv::StringRecord,
+    record: &'r csv::StringRecord,
     problems: &mut Problems,
-) -> Option<RawRow> {
+) -> Option<RawRow<'r>> {
     let mut bad = false;
     let mut problem = |p: Problem| {
         bad = true;
@@ -321,10 +324,12 @@ fn check_record(
         ));
         return None;
     }
-    let mut cells = BTreeMap::new();
+    let mut cells = [None; Field::ALL.len()];
     for (i, value) in record.iter().take(width).enumerate() {
         let column = &header.written[i];
-        if value.contains(['\n', '\r']) {
+        // Fast path: printable ASCII needs no further look.
+        let plain = value.bytes().all(|b| (0x20..0x7F).contains(&b));
+        if !plain && value.contains(['\n', '\r']) {
             problem(Problem::new(
                 Location::cell(name, line, column),
                 format!(
@@ -334,7 +339,10 @@ fn check_record(
             ));
             continue;
         }
-        if let Some(c) = value.chars().find(|c| is_forbidden(*c)) {
+        if let Some(c) = (!plain)
+            .then(|| value.chars().find(|c| is_forbidden(*c)))
+            .flatten()
+        {
             problem(Problem::new(
                 Location::cell(name, line, column),
                 format!(
@@ -359,7 +367,7 @@ fn check_record(
         match header.columns[i] {
             Some(field) => {
                 if !value.is_empty() {
-                    cells.insert(field, value.to_string());
+                    cells[field as usize] = Some(value);
                 }
             }
             None => {
@@ -405,16 +413,15 @@ mod tests {
     #[test]
     fn crlf_line_numbers_are_right() {
         let text = "principal,service,target\r\n\r\nvmhost1,cifs,fhost1\r\nvmhost2,cifs,fhost1\r\n";
-        let (_, rows) = read_all("f", text, None).unwrap();
-        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![3, 4]);
+        let rows = read_all("f", text, None).unwrap();
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![3, 4]);
     }
 
     #[test]
     fn type_line_is_skipped_and_lines_still_count() {
         let text = "#TYPE System.Management.Automation.PSCustomObject\n\"principal\",\"service\",\"target\"\n\"a\",\"cifs\",\"b\"\n";
-        let (_, rows) = read_all("f", text, None).unwrap();
-        assert_eq!(rows[0].line, 3);
-        assert_eq!(rows[0].get(Field::Principal), Some("a"));
+        let rows = read_all("f", text, None).unwrap();
+        assert_eq!(rows[0], (3, "a".to_string()));
     }
 
     #[test]

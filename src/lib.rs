@@ -147,6 +147,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
                 "{}",
                 report::render_done(&args.out, &planned.plan, &written)
             );
+            // The process ends here: freeing a forest-sized plan piece by
+            // piece only costs time.
+            std::mem::forget(planned);
             Ok(())
         }
         Command::Check(args) => {
@@ -155,15 +158,19 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
             report_warnings(&planned, err)?;
             match format {
                 CheckFormat::Text => {
-                    let _ = write!(out, "{}", report::check_text(&planned));
+                    report::check_text(&planned, out)
+                        .map_err(|e| Error::io("write", "<stdout>", e))?;
                 }
                 CheckFormat::Json => {
                     let templates = Templates::load(None)?;
                     let ctx = Context::new(&planned.source, &planned.options, &planned.plan);
-                    let json = templates.render_string("plan.json", &ctx.value())?;
-                    let _ = write!(out, "{json}");
+                    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+                    let w = templates.render_to("plan.json", &ctx.value(), &mut w)?;
+                    w.flush().map_err(|e| Error::io("write", "<stdout>", e))?;
                 }
             }
+            // As for render: the process ends, the OS reclaims the plan.
+            std::mem::forget(planned);
             Ok(())
         }
         Command::Templates(TemplatesCommand::List) => {

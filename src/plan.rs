@@ -345,11 +345,7 @@ impl<'a> Planner<'a> {
         for acc in std::mem::take(&mut self.accounts) {
             principals.push(self.close(acc));
         }
-        principals.sort_by(|a, b| {
-            a.dn.to_lowercase()
-                .cmp(&b.dn.to_lowercase())
-                .then_with(|| a.dn.cmp(&b.dn))
-        });
+        principals.sort_by_cached_key(|p| (p.dn.to_lowercase(), p.dn.clone()));
         // Two principals that resolve to one DN are one account written two ways.
         for w in principals.windows(2) {
             if w[0].dn.eq_ignore_ascii_case(&w[1].dn) {

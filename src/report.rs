@@ -1,7 +1,8 @@
 //! Console text: warnings, the plan as `check` prints it, and the line
 //! `render` prints when it is done. Every value is shown escaped.
 
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 
 use crate::plan::{Mode, Plan, Warning};
@@ -19,9 +20,10 @@ pub fn warning_line(file: &str, w: &Warning) -> String {
     )
 }
 
-pub fn check_text(planned: &Planned) -> String {
+/// Writes the plan as `check` prints it, streaming (plans can be large).
+pub fn check_text(planned: &Planned, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let plan = &planned.plan;
-    let mut s = String::new();
+    let mut s = std::io::BufWriter::with_capacity(1 << 16, out);
     let (add, rem, rep): (usize, usize, usize) = plan.principals.iter().fold((0, 0, 0), |a, p| {
         (
             a.0 + p.add.len(),
@@ -87,7 +89,7 @@ pub fn check_text(planned: &Planned) -> String {
             }
         }
     }
-    s
+    s.flush()
 }
 
 pub fn render_done(out: &Path, plan: &Plan, written: &[ArtifactInfo]) -> String {

@@ -28,6 +28,9 @@ pub fn is_forbidden(c: char) -> bool {
 /// The text with every forbidden character escaped. Backslashes are kept
 /// as they are: DNs are full of them and an admin must recognise the DN.
 pub fn show(s: &str) -> String {
+    if s.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

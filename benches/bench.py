@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""kcdplan benchmark: forest-sized plans against the I/O floor, in one run.
+
+    python3 benches/bench.py [--sizes 10000,100000,1000000] [--runs 3]
+
+Generates deterministic CSVs (benches/gen.py) under target/bench/, times
+`kcdplan render` (all artifacts) and `kcdplan check`, and in the same run
+the floor (examples/floor.rs): reading the same CSV with the csv crate and
+writing the same number of bytes into as many files, nothing else. Reports
+wall time (median of --runs), rows per second, peak RSS and the ratio to
+the floor, as a Markdown table, with the machine it ran on.
+Not part of the test suite.
+"""
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK = os.path.join(ROOT, "target", "bench")
+KCDPLAN = os.path.join(ROOT, "target", "release", "kcdplan")
+FLOOR = os.path.join(ROOT, "target", "release", "examples", "floor")
+
+
+def run(cmd, stdout=subprocess.DEVNULL):
+    """Runs cmd; returns (seconds, peak RSS in MiB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(cmd)}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def median_run(make_cmd, runs, before=None):
+    results = []
+    for _ in range(runs):
+        if before:
+            before()
+        results.append(run(make_cmd()))
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def dir_bytes(path):
+    return sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} {platform.release()}, {rustc}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--example", "floor"], cwd=ROOT, check=True)
+    os.makedirs(WORK, exist_ok=True)
+
+    rows = []
+    for n in sizes:
+        csv = os.path.join(WORK, f"rows-{n}.csv")
+        if not os.path.exists(csv):
+            subprocess.run([sys.executable, os.path.join(ROOT, "benches", "gen.py"), "csv", str(n), csv], check=True)
+        out = os.path.join(WORK, f"out-{n}")
+        floor_out = os.path.join(WORK, f"floor-{n}")
+        clean = lambda: [shutil.rmtree(p, ignore_errors=True) for p in (out, floor_out)]
+
+        t_render, m_render = median_run(lambda: [KCDPLAN, "render", csv, "--out", out, "--force"], args.runs, clean)
+        out_bytes = dir_bytes(out)
+        t_rfloor, m_rfloor = median_run(lambda: [FLOOR, csv, floor_out, str(out_bytes), "5"], args.runs, clean)
+        t_check, m_check = median_run(lambda: [KCDPLAN, "check", csv], args.runs)
+        t_cfloor, _ = median_run(lambda: [FLOOR, csv, floor_out, "0", "0"], args.runs)
+        clean()
+        rows.append((n, "render", t_render, m_render, t_rfloor, out_bytes))
+        rows.append((n, "check", t_check, m_check, t_cfloor, 0))
+
+    print(f"Machine: {machine()}\n")
+    print("| rows | command | wall (s) | rows/s | peak RSS (MiB) | floor (s) | ratio to floor | output (MiB) |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for n, cmd, t, m, floor, out_bytes in rows:
+        print(
+            f"| {n:,} | {cmd} | {t:.2f} | {n / t:,.0f} | {m:.0f} | {floor:.2f} | {t / floor:.1f}x | "
+            f"{out_bytes / 2**20:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
