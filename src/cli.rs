@@ -44,9 +44,50 @@ Examples:
   kcdplan check fixtures/hyperv-lab.csv
   kcdplan check hosts.csv --domain contoso.com --format json")]
     Check(CheckArgs),
+    /// List every delegation in a directory export, riskiest first.
+    #[command(after_help = "\
+Lists unconstrained delegation (on accounts that are not domain controllers),
+constrained delegation with and without protocol transition (and whether each
+target host exists in the export), resource-based delegation (with the
+allowed principals by name), and accounts marked sensitive.
+
+Examples:
+  kcdplan audit export.ldf
+  kcdplan audit export.ldf --format markdown > audit.md")]
+    Audit(AuditArgs),
+    /// Write the read-only PowerShell script that produces an export for --current and audit.
+    #[command(after_help = "\
+Examples:
+  kcdplan export-script --out export.ps1
+  (on a machine with the ActiveDirectory module:)  .\\export.ps1 -Path .\\export.ldf")]
+    ExportScript(ExportScriptArgs),
     /// List the shipped templates or export them as a starting point for --templates.
     #[command(subcommand)]
     Templates(TemplatesCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The LDIF export (ldifde -f, ldapsearch -LLL or ldbsearch).
+    #[arg(value_name = "EXPORT")]
+    pub export: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportScriptArgs {
+    /// Where to write the script (default: standard output).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Options shared by `render` and `check`.
@@ -74,6 +115,12 @@ pub struct PlanArgs {
     /// Treat warnings as errors: print them and write nothing.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// A read-only LDIF export of the directory (ldifde -f, ldapsearch -LLL or
+    /// ldbsearch; see `kcdplan export-script`). Principals are resolved in it,
+    /// only real changes are planned, protocol transition goes into the LDIF
+    /// as a guarded change, and rollback.ldif is written.
+    #[arg(long, value_name = "EXPORT")]
+    pub current: Option<PathBuf>,
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {

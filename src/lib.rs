@@ -7,12 +7,16 @@
 //! forms, conflicts, warnings) -> [`render`] (templates, escaping by the
 //! engine via [`escape`]) -> [`output`] (all files or none).
 
+pub mod audit;
 pub mod cli;
 pub mod columns;
 pub mod config;
+pub mod directory;
+pub mod delta;
 pub mod dn;
 pub mod error;
 pub mod escape;
+pub mod export;
 pub mod input;
 pub mod names;
 pub mod output;
@@ -38,6 +42,8 @@ pub struct Planned {
     pub source: Source,
     pub options: Options,
     pub plan: std::sync::Arc<Plan>,
+    /// The export planned against (`--current`).
+    pub current: Option<export::ExportInfo>,
 }
 
 /// Reads, validates and plans: the whole front of the pipeline.
@@ -49,12 +55,17 @@ pub fn plan_csv(args: &PlanArgs) -> Result<Planned> {
         args.deny_warnings,
     )?;
     let source = input::read_source(&args.csv)?;
-    plan_text(source, options, args.delimiter)
+    plan_text(source, options, args.delimiter, args.current.as_deref())
 }
 
 /// Plans already decoded text (used by tests and fuzzing too). Rows are
 /// streamed: read, checked and folded into the plan one at a time.
-pub fn plan_text(source: Source, options: Options, delimiter: Option<u8>) -> Result<Planned> {
+pub fn plan_text(
+    source: Source,
+    options: Options,
+    delimiter: Option<u8>,
+    current: Option<&Path>,
+) -> Result<Planned> {
     let name = source.name.clone();
     let mut problems = error::Problems::default();
     let mut planner: Option<plan::Planner> = None;
@@ -72,18 +83,39 @@ pub fn plan_text(source: Source, options: Options, delimiter: Option<u8>) -> Res
             }
         },
     )?;
+    let column = planner
+        .as_ref()
+        .map(|p| p.column(columns::Field::Principal).to_string());
     let plan = planner.map(|p| p.finish(&mut problems));
     problems.check()?;
-    let Some(plan) = plan else {
+    let Some(mut plan) = plan else {
         return Err(Error::input(error::Problem::new(
             error::Location::file(&name),
             "no rows after the header: nothing to plan",
         )));
     };
+    let mut info = None;
+    if let Some(path) = current {
+        let mut wanted = directory::Wanted::default();
+        for p in &plan.principals {
+            if p.dn_source == "csv" {
+                wanted.dns.insert(p.dn.to_lowercase());
+            } else {
+                wanted.sams.insert(p.sam_account_name.to_lowercase());
+            }
+        }
+        let snap = directory::Snapshot::load(path, &wanted)?;
+        let column = column.unwrap_or_else(|| "principal".into());
+        let mut problems = error::Problems::default();
+        delta::apply(&name, &column, &mut plan, &snap, &mut problems);
+        problems.check()?;
+        info = Some(snap.info);
+    }
     Ok(Planned {
         source,
         options,
         plan: std::sync::Arc::new(plan),
+        current: info,
     })
 }
 
@@ -114,8 +146,14 @@ pub fn render_into(
     templates: &Templates,
 ) -> Result<Vec<ArtifactInfo>> {
     let mut ctx = Context::new(&planned.source, &planned.options, &planned.plan);
+    ctx.current = planned.current.clone();
     ctx.overridden_templates = templates.overridden().to_vec();
-    for name in ARTIFACTS {
+    let names: Vec<&str> = ARTIFACTS
+        .iter()
+        .copied()
+        .filter(|n| *n != "rollback.ldif" || planned.current.is_some())
+        .collect();
+    for name in names {
         let value = ctx.value();
         let path = dir.join(name);
         let file = output::HashingFile::create(&path)?;
@@ -163,7 +201,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
                 }
                 CheckFormat::Json => {
                     let templates = Templates::load(None)?;
-                    let ctx = Context::new(&planned.source, &planned.options, &planned.plan);
+                    let mut ctx = Context::new(&planned.source, &planned.options, &planned.plan);
+                    ctx.current = planned.current.clone();
                     let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
                     let w = templates.render_to("plan.json", &ctx.value(), &mut w)?;
                     w.flush().map_err(|e| Error::io("write", "<stdout>", e))?;
@@ -171,6 +210,41 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
             }
             // As for render: the process ends, the OS reclaims the plan.
             std::mem::forget(planned);
+            Ok(())
+        }
+        Command::Audit(args) => {
+            let a = audit::audit(&args.export)?;
+            let text = match args.format {
+                cli::AuditFormat::Text => audit::text(&a),
+                cli::AuditFormat::Markdown => audit::markdown(&a),
+                cli::AuditFormat::Json => {
+                    let mut j = serde_json::to_string_pretty(&a).expect("audit serialises");
+                    j.push('\n');
+                    j
+                }
+            };
+            out.write_all(text.as_bytes())
+                .map_err(|e| Error::io("write", "<stdout>", e))?;
+            Ok(())
+        }
+        Command::ExportScript(args) => {
+            let templates = Templates::load(None)?;
+            let ctx = minijinja::context! { version => env!("CARGO_PKG_VERSION") };
+            match &args.out {
+                Some(path) => {
+                    let file = output::HashingFile::create(path)?;
+                    templates.render_to("export.ps1", &ctx, file)?.finish()?;
+                    let _ = writeln!(
+                        out,
+                        "wrote {}; run it with the ActiveDirectory module: .\\export.ps1 -Path export.ldf",
+                        path.display()
+                    );
+                }
+                None => {
+                    let w = templates.render_to("export.ps1", &ctx, Vec::new())?;
+                    out.write_all(&w).map_err(|e| Error::io("write", "<stdout>", e))?;
+                }
+            }
             Ok(())
         }
         Command::Templates(TemplatesCommand::List) => {

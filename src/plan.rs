@@ -47,6 +47,40 @@ pub struct PrincipalPlan {
     /// CSV lines that contributed.
     pub lines: Vec<u64>,
     pub comments: Vec<String>,
+    /// Where the DN comes from: `csv`, `derived` or `export`.
+    pub dn_source: &'static str,
+    /// The account as the export shows it (with `--current`).
+    pub before: Option<Before>,
+    /// The exact change against the export (with `--current`).
+    pub delta: Option<Delta>,
+}
+
+/// An account's delegation settings in the export.
+#[derive(Debug, Clone, Serialize)]
+pub struct Before {
+    pub values: Vec<String>,
+    pub user_account_control: u32,
+    pub protocol: Protocol,
+}
+
+/// The change set against the export: only what differs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delta {
+    /// Values to delete, spelled as the export spells them.
+    pub delete: Vec<String>,
+    pub add: Vec<String>,
+    /// The values after the change.
+    pub after: Vec<String>,
+    /// userAccountControl before and after, when protocol transition changes.
+    pub uac: Option<UacChange>,
+    /// Whether anything changes at all.
+    pub changes: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct UacChange {
+    pub from: u32,
+    pub to: u32,
 }
 
 impl PrincipalPlan {
@@ -159,6 +193,11 @@ impl<'a> Planner<'a> {
             warnings: Vec::new(),
             near: HashMap::new(),
         }
+    }
+
+    /// The user's spelling of a column, for messages.
+    pub fn column(&self, field: Field) -> &str {
+        &self.columns[field as usize]
     }
 
     fn at(&self, line: u64, field: Field) -> Location {
@@ -446,6 +485,9 @@ impl<'a> Planner<'a> {
             protocol: acc.protocol.map(|(p, _)| p),
             lines: acc.lines,
             comments: acc.comments,
+            dn_source: if dn_derived { "derived" } else { "csv" },
+            before: None,
+            delta: None,
         }
     }
 }

@@ -31,6 +31,24 @@ pub fn check_text(planned: &Planned, out: &mut dyn std::io::Write) -> std::io::R
             a.2 + p.replace.len(),
         )
     });
+    if let Some(c) = &planned.current {
+        let changed = plan
+            .principals
+            .iter()
+            .filter(|p| p.delta.as_ref().is_some_and(|d| d.changes))
+            .count();
+        let _ = writeln!(
+            s,
+            "planned against {} ({} records): {}",
+            show(&c.name),
+            c.records,
+            if changed == 0 {
+                "no changes, the directory already matches the plan".to_string()
+            } else {
+                format!("{changed} account(s) change")
+            }
+        );
+    }
     let _ = writeln!(
         s,
         "{}: {} principal(s); {} value(s) to add, {} to remove, {} in replacement sets; {} warning(s)",
@@ -69,6 +87,32 @@ pub fn check_text(planned: &Planned, out: &mut dyn std::io::Write) -> std::io::R
                     crate::validate::Protocol::Kerberos => "kerberos (Kerberos only)",
                 }
             );
+        }
+        if let (Some(before), Some(delta)) = (&p.before, &p.delta) {
+            let _ = writeln!(
+                s,
+                "  before: {} value(s), protocol {}; after: {} value(s){}",
+                before.values.len(),
+                before.protocol.as_str(),
+                delta.after.len(),
+                match delta.uac {
+                    Some(u) => format!(
+                        ", userAccountControl {} -> {}",
+                        u.from, u.to
+                    ),
+                    None => String::new(),
+                }
+            );
+            if !delta.changes {
+                let _ = writeln!(s, "  no change: the account already matches the plan");
+            }
+            for v in &delta.delete {
+                let _ = writeln!(s, "  - {}", show(v));
+            }
+            for v in &delta.add {
+                let _ = writeln!(s, "  + {}", show(v));
+            }
+            continue;
         }
         match p.mode {
             Mode::Update => {

@@ -195,7 +195,7 @@ fn unknown_template_name_is_an_error() {
     let shown = std::path::Path::new("tpl").join("apply.ps1.bak");
     assert_eq!(
         r.stderr,
-        format!("error: template '{}': unknown template name; known names: delegation.ldif, apply.ps1, rollback.ps1, plan.json, summary.md\n", shown.display())
+        format!("error: template '{}': unknown template name; known names: delegation.ldif, rollback.ldif, apply.ps1, rollback.ps1, plan.json, summary.md, export.ps1\n", shown.display())
     );
     assert!(!c.path().join("out").exists());
 }
@@ -229,7 +229,7 @@ fn templates_export_then_override() {
     let list = c.run(&["templates", "list"]);
     assert_eq!(
         list.stdout,
-        "delegation.ldif\napply.ps1\nrollback.ps1\nplan.json\nsummary.md\n"
+        "delegation.ldif\nrollback.ldif\napply.ps1\nrollback.ps1\nplan.json\nsummary.md\nexport.ps1\n"
     );
 }
 

@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         sha256: String::new(),
         text,
     };
-    let Ok(planned) = kcdplan::plan_text(source, options, None) else {
+    let Ok(planned) = kcdplan::plan_text(source, options, None, None) else {
         return;
     };
     let ctx = Context::new(&planned.source, &planned.options, &planned.plan).value();

@@ -53,6 +53,8 @@ pub struct Context<'a> {
     pub artifacts: Vec<ArtifactInfo>,
     /// Template names overridden by `--templates`.
     pub overridden_templates: Vec<String>,
+    /// The export planned against (`--current`).
+    pub current: Option<crate::export::ExportInfo>,
 }
 
 impl<'a> Context<'a> {
@@ -76,6 +78,7 @@ impl<'a> Context<'a> {
             totals,
             artifacts: Vec::new(),
             overridden_templates: Vec::new(),
+            current: None,
         }
     }
 
@@ -117,6 +120,18 @@ impl<'a> Context<'a> {
             }),
         );
         m.insert("totals", Value::from(Serde(&self.totals)));
+        let current = self.current.as_ref().map(|c| crate::export::ExportInfo {
+            name: file_name(&c.name),
+            ..c.clone()
+        });
+        m.insert("current", Value::from(Serde(&current)));
+        let changed = self
+            .plan
+            .principals
+            .iter()
+            .filter(|p| p.delta.as_ref().is_none_or(|d| d.changes))
+            .count();
+        m.insert("changed_principals", Value::from(changed));
         m.insert("artifacts", Value::from(Serde(&self.artifacts)));
         m.insert(
             "overridden_templates",
@@ -178,6 +193,6 @@ impl Object for Warnings {
 }
 
 /// The last path component: output must not depend on where the input was.
-fn file_name(name: &str) -> String {
+pub fn file_name(name: &str) -> String {
     name.rsplit(['/', '\\']).next().unwrap_or(name).to_string()
 }

@@ -62,12 +62,15 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("rollback.ps1", include_str!("../../templates/rollback.ps1")),
     ("plan.json", include_str!("../../templates/plan.json")),
     ("summary.md", include_str!("../../templates/summary.md")),
+    ("export.ps1", include_str!("../../templates/export.ps1")),
 ];
 
 /// The artifacts `render` writes, in the order they are rendered (the
-/// summary last, as it lists the others' SHA-256).
+/// summary last, as it lists the others' SHA-256). `rollback.ldif` only
+/// with `--current`.
 pub const ARTIFACTS: &[&str] = &[
     "delegation.ldif",
+    "rollback.ldif",
     "apply.ps1",
     "rollback.ps1",
     "plan.json",

@@ -1,0 +1,256 @@
+//! The offline delegation audit: every delegation an export shows, riskiest
+//! first. Unconstrained delegation on accounts that are not domain
+//! controllers, constrained delegation with protocol transition, then
+//! Kerberos-only, then resource-based (allowed principals named from the
+//! export), then accounts marked sensitive.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::directory::{
+    self, Account, UF_NOT_DELEGATED, UF_SERVER_TRUST_ACCOUNT, UF_TRUSTED_FOR_DELEGATION,
+};
+use crate::error::Result;
+use crate::escape::markdown;
+use crate::export::{self, ExportInfo};
+use crate::sanitize::show;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Unconstrained,
+    ConstrainedAnyProtocol,
+    ConstrainedKerberosOnly,
+    ResourceBased,
+    Sensitive,
+}
+
+impl Kind {
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::Unconstrained => "unconstrained delegation",
+            Kind::ConstrainedAnyProtocol => "constrained delegation, any authentication protocol",
+            Kind::ConstrainedKerberosOnly => "constrained delegation, Kerberos only",
+            Kind::ResourceBased => "resource-based constrained delegation",
+            Kind::Sensitive => "sensitive, cannot be delegated",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub spn: String,
+    /// Whether the target host is a dNSHostName or SPN host in the export.
+    pub host_found: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Principal {
+    pub sid: String,
+    pub sam_account_name: Option<String>,
+    pub dn: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub kind: Kind,
+    pub sam_account_name: String,
+    pub dn: String,
+    pub user_account_control: u32,
+    /// Constrained: the msDS-AllowedToDelegateTo values.
+    pub targets: Vec<Target>,
+    /// Resource-based: who may delegate to this account.
+    pub allowed_principals: Vec<Principal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Audit {
+    pub schema_version: u32,
+    pub export: ExportInfo,
+    pub findings: Vec<Finding>,
+}
+
+/// Reads the export once and audits it.
+pub fn audit(path: &Path) -> Result<Audit> {
+    let file = path.display().to_string();
+    let mut flagged: Vec<Account> = Vec::new();
+    let mut names: HashMap<String, (String, String)> = HashMap::new();
+    let mut hosts: HashSet<String> = HashSet::new();
+    let info = export::read(path, |e| {
+        if let Some(d) = e.text("dnshostname") {
+            add_host(&mut hosts, d);
+        }
+        for spn in e.texts("serviceprincipalname") {
+            if let Some(h) = directory::spn_host(spn) {
+                add_host(&mut hosts, h);
+            }
+        }
+        let has_rbcd = e.values("msds-allowedtoactonbehalfofotheridentity").next().is_some();
+        let has_kcd = e.values("msds-allowedtodelegateto").next().is_some();
+        let uac_flags = e
+            .text("useraccountcontrol")
+            .and_then(|t| t.trim().parse::<i64>().ok())
+            .map(|u| u as u32)
+            .unwrap_or(0);
+        let interesting = has_rbcd
+            || has_kcd
+            || uac_flags
+                & (UF_TRUSTED_FOR_DELEGATION
+                    | UF_NOT_DELEGATED
+                    | directory::UF_TRUSTED_TO_AUTH_FOR_DELEGATION)
+                != 0;
+        // Every SID, to name RBCD principals.
+        if let (Some(sid), Some(sam)) = (e.values("objectsid").next(), e.text("samaccountname")) {
+            if let Some(sid) = directory::sid_text(sid) {
+                names.insert(sid, (sam.to_string(), e.dn.clone()));
+            }
+        }
+        if interesting {
+            if let Some(a) = Account::from_entry(&file, &e)? {
+                flagged.push(a);
+            }
+        }
+        Ok(())
+    })?;
+    let mut findings = Vec::new();
+    for a in &flagged {
+        let base = |kind| Finding {
+            kind,
+            sam_account_name: a.sam.clone(),
+            dn: a.dn.clone(),
+            user_account_control: a.uac,
+            targets: Vec::new(),
+            allowed_principals: Vec::new(),
+        };
+        if a.uac & UF_TRUSTED_FOR_DELEGATION != 0 && a.uac & UF_SERVER_TRUST_ACCOUNT == 0 {
+            findings.push(base(Kind::Unconstrained));
+        }
+        if !a.delegate_to.is_empty() || a.protocol_transition() {
+            let kind = if a.protocol_transition() {
+                Kind::ConstrainedAnyProtocol
+            } else {
+                Kind::ConstrainedKerberosOnly
+            };
+            let mut f = base(kind);
+            f.targets = a
+                .delegate_to
+                .iter()
+                .map(|spn| Target {
+                    spn: spn.clone(),
+                    host_found: directory::spn_host(spn)
+                        .is_some_and(|h| hosts.contains(&h.to_lowercase())),
+                })
+                .collect();
+            findings.push(f);
+        }
+        if !a.rbcd.is_empty() {
+            let mut f = base(Kind::ResourceBased);
+            f.allowed_principals = a
+                .rbcd
+                .iter()
+                .map(|sid| Principal {
+                    sid: sid.clone(),
+                    sam_account_name: names.get(sid).map(|n| n.0.clone()),
+                    dn: names.get(sid).map(|n| n.1.clone()),
+                })
+                .collect();
+            findings.push(f);
+        }
+        if a.uac & UF_NOT_DELEGATED != 0 {
+            findings.push(base(Kind::Sensitive));
+        }
+    }
+    findings.sort_by(|a, b| {
+        a.kind
+            .cmp(&b.kind)
+            .then_with(|| a.dn.to_lowercase().cmp(&b.dn.to_lowercase()))
+    });
+    Ok(Audit {
+        schema_version: 1,
+        export: ExportInfo {
+            name: crate::render::context::file_name(&info.name),
+            ..info
+        },
+        findings,
+    })
+}
+
+fn add_host(hosts: &mut HashSet<String>, h: &str) {
+    let h = h.to_lowercase();
+    if let Some((short, _)) = h.split_once('.') {
+        hosts.insert(short.to_string());
+    }
+    hosts.insert(h);
+}
+
+fn principal_name(p: &Principal) -> String {
+    match (&p.sam_account_name, &p.dn) {
+        (Some(s), Some(d)) => format!("{s} ({}, {d})", p.sid),
+        _ => format!("{} (not in the export)", p.sid),
+    }
+}
+
+pub fn text(a: &Audit) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}: {} finding(s) in {} record(s), riskiest first",
+        show(&a.export.name),
+        a.findings.len(),
+        a.export.records
+    );
+    for f in &a.findings {
+        let _ = writeln!(s, "\n[{}] {}  {}", f.kind.title(), show(&f.sam_account_name), show(&f.dn));
+        for t in &f.targets {
+            let _ = writeln!(
+                s,
+                "  -> {}{}",
+                show(&t.spn),
+                if t.host_found { "" } else { "  (host not in the export)" }
+            );
+        }
+        for p in &f.allowed_principals {
+            let _ = writeln!(s, "  <- {}", show(&principal_name(p)));
+        }
+    }
+    s
+}
+
+pub fn markdown(a: &Audit) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Delegation audit of {}\n", markdown::text(&a.export.name));
+    let _ = writeln!(
+        s,
+        "Export SHA-256: {}. Records: {}. Findings: {}, riskiest first.\n",
+        a.export.sha256,
+        a.export.records,
+        a.findings.len()
+    );
+    let _ = writeln!(s, "| Risk | Account | DN | Details |\n|---|---|---|---|");
+    for f in &a.findings {
+        let mut details: Vec<String> = f
+            .targets
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}{}",
+                    markdown::text(&t.spn),
+                    if t.host_found { "" } else { " (host not in the export)" }
+                )
+            })
+            .collect();
+        details.extend(f.allowed_principals.iter().map(|p| markdown::text(&principal_name(p))));
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            f.kind.title(),
+            markdown::text(&f.sam_account_name),
+            markdown::text(&f.dn),
+            details.join("<br>")
+        );
+    }
+    s
+}

@@ -1,0 +1,154 @@
+//! Planning against the directory as it is: each principal is resolved in
+//! the export, its DN taken from there, and the change reduced to what
+//! differs (case-insensitively, as AD compares these values). Protocol
+//! transition becomes a guarded userAccountControl change: delete of the
+//! exported value and add of the new one, so an account changed since the
+//! export fails to apply instead of being overwritten.
+
+use std::collections::HashSet;
+
+use crate::directory::{Snapshot, UF_TRUSTED_TO_AUTH_FOR_DELEGATION};
+use crate::error::{Location, Problem, Problems};
+use crate::plan::{Before, Delta, Mode, Plan, PrincipalPlan, UacChange, Warning};
+use crate::sanitize::show;
+use crate::validate::Protocol;
+
+/// Resolves every principal and computes its delta. `column` is the
+/// user's spelling of the principal column, for messages.
+pub fn apply(
+    file: &str,
+    column: &str,
+    plan: &mut Plan,
+    snap: &Snapshot,
+    problems: &mut Problems,
+) {
+    let export = crate::render::context::file_name(&snap.info.name);
+    let mut warnings = Vec::new();
+    for p in &mut plan.principals {
+        let found = if p.dn_source == "csv" {
+            snap.by_dn(&p.dn)
+        } else {
+            snap.by_sam(&p.sam_account_name)
+        };
+        let Some(acct) = found else {
+            let how = if p.dn_source == "csv" {
+                format!("DN '{}'", show(&p.dn))
+            } else {
+                format!("sAMAccountName '{}'", show(&p.sam_account_name))
+            };
+            problems.push(Problem::new(
+                Location::cell(file, p.lines[0], column),
+                format!(
+                    "'{}' is not in the export {}: looked up by {how}",
+                    show(&p.principal),
+                    show(&export)
+                ),
+            ));
+            continue;
+        };
+        p.dn = acct.dn.clone();
+        p.dn_derived = false;
+        p.dn_source = "export";
+        let before = Before {
+            values: acct.delegate_to.clone(),
+            user_account_control: acct.uac,
+            protocol: if acct.protocol_transition() {
+                Protocol::Any
+            } else {
+                Protocol::Kerberos
+            },
+        };
+        p.delta = Some(delta(p, &before));
+        p.before = Some(before);
+        for host in missing_hosts(p, snap) {
+            warnings.push(Warning {
+                line: p.lines[0],
+                principal: p.principal.clone(),
+                message: format!(
+                    "target host '{}' is neither a dNSHostName nor in any servicePrincipalName of {}: delegation to a host that does not exist?",
+                    show(&host),
+                    show(&export)
+                ),
+            });
+        }
+    }
+    plan.principals.sort_by_cached_key(|p| (p.dn.to_lowercase(), p.dn.clone()));
+    plan.warnings.extend(warnings);
+    plan.warnings.sort();
+    plan.warnings.dedup();
+}
+
+fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
+    let lower = |v: &[String]| -> HashSet<String> { v.iter().map(|s| s.to_lowercase()).collect() };
+    let current = lower(&before.values);
+    let (delete, add): (Vec<String>, Vec<String>) = match p.mode {
+        Mode::Update => {
+            let remove = lower(&p.remove);
+            (
+                before
+                    .values
+                    .iter()
+                    .filter(|v| remove.contains(&v.to_lowercase()))
+                    .cloned()
+                    .collect(),
+                p.add
+                    .iter()
+                    .filter(|v| !current.contains(&v.to_lowercase()))
+                    .cloned()
+                    .collect(),
+            )
+        }
+        Mode::Replace => {
+            let want = lower(&p.replace);
+            (
+                before
+                    .values
+                    .iter()
+                    .filter(|v| !want.contains(&v.to_lowercase()))
+                    .cloned()
+                    .collect(),
+                p.replace
+                    .iter()
+                    .filter(|v| !current.contains(&v.to_lowercase()))
+                    .cloned()
+                    .collect(),
+            )
+        }
+    };
+    let deleted = lower(&delete);
+    let mut after: Vec<String> = before
+        .values
+        .iter()
+        .filter(|v| !deleted.contains(&v.to_lowercase()))
+        .cloned()
+        .collect();
+    after.extend(add.iter().cloned());
+    let from = before.user_account_control;
+    let to = match p.protocol {
+        Some(Protocol::Any) => from | UF_TRUSTED_TO_AUTH_FOR_DELEGATION,
+        Some(Protocol::Kerberos) => from & !UF_TRUSTED_TO_AUTH_FOR_DELEGATION,
+        None => from,
+    };
+    let uac = (to != from).then_some(UacChange { from, to });
+    Delta {
+        changes: !delete.is_empty() || !add.is_empty() || uac.is_some(),
+        delete,
+        add,
+        after,
+        uac,
+    }
+}
+
+/// Target hosts of values being added that the export does not know.
+fn missing_hosts(p: &PrincipalPlan, snap: &Snapshot) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let values = if p.mode == Mode::Replace { &p.replace } else { &p.add };
+    for v in values {
+        if let Some(h) = crate::directory::spn_host(v) {
+            if !snap.host_exists(h) && !out.iter().any(|o| o.eq_ignore_ascii_case(h)) {
+                out.push(h.to_string());
+            }
+        }
+    }
+    out
+}
