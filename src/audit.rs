@@ -88,7 +88,10 @@ pub fn audit(path: &Path) -> Result<Audit> {
                 add_host(&mut hosts, h);
             }
         }
-        let has_rbcd = e.values("msds-allowedtoactonbehalfofotheridentity").next().is_some();
+        let has_rbcd = e
+            .values("msds-allowedtoactonbehalfofotheridentity")
+            .next()
+            .is_some();
         let has_kcd = e.values("msds-allowedtodelegateto").next().is_some();
         let uac_flags = e
             .text("useraccountcontrol")
@@ -203,13 +206,23 @@ pub fn text(a: &Audit) -> String {
         a.export.records
     );
     for f in &a.findings {
-        let _ = writeln!(s, "\n[{}] {}  {}", f.kind.title(), show(&f.sam_account_name), show(&f.dn));
+        let _ = writeln!(
+            s,
+            "\n[{}] {}  {}",
+            f.kind.title(),
+            show(&f.sam_account_name),
+            show(&f.dn)
+        );
         for t in &f.targets {
             let _ = writeln!(
                 s,
                 "  -> {}{}",
                 show(&t.spn),
-                if t.host_found { "" } else { "  (host not in the export)" }
+                if t.host_found {
+                    ""
+                } else {
+                    "  (host not in the export)"
+                }
             );
         }
         for p in &f.allowed_principals {
@@ -221,7 +234,11 @@ pub fn text(a: &Audit) -> String {
 
 pub fn markdown(a: &Audit) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "# Delegation audit of {}\n", markdown::text(&a.export.name));
+    let _ = writeln!(
+        s,
+        "# Delegation audit of {}\n",
+        markdown::text(&a.export.name)
+    );
     let _ = writeln!(
         s,
         "Export SHA-256: {}. Records: {}. Findings: {}, riskiest first.\n",
@@ -238,11 +255,19 @@ pub fn markdown(a: &Audit) -> String {
                 format!(
                     "{}{}",
                     markdown::text(&t.spn),
-                    if t.host_found { "" } else { " (host not in the export)" }
+                    if t.host_found {
+                        ""
+                    } else {
+                        " (host not in the export)"
+                    }
                 )
             })
             .collect();
-        details.extend(f.allowed_principals.iter().map(|p| markdown::text(&principal_name(p))));
+        details.extend(
+            f.allowed_principals
+                .iter()
+                .map(|p| markdown::text(&principal_name(p))),
+        );
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} |",

@@ -15,13 +15,7 @@ use crate::validate::Protocol;
 
 /// Resolves every principal and computes its delta. `column` is the
 /// user's spelling of the principal column, for messages.
-pub fn apply(
-    file: &str,
-    column: &str,
-    plan: &mut Plan,
-    snap: &Snapshot,
-    problems: &mut Problems,
-) {
+pub fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problems: &mut Problems) {
     let export = crate::render::context::file_name(&snap.info.name);
     let mut warnings = Vec::new();
     for p in &mut plan.principals {
@@ -72,7 +66,8 @@ pub fn apply(
             });
         }
     }
-    plan.principals.sort_by_cached_key(|p| (p.dn.to_lowercase(), p.dn.clone()));
+    plan.principals
+        .sort_by_cached_key(|p| (p.dn.to_lowercase(), p.dn.clone()));
     plan.warnings.extend(warnings);
     plan.warnings.sort();
     plan.warnings.dedup();
@@ -142,7 +137,11 @@ fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
 /// Target hosts of values being added that the export does not know.
 fn missing_hosts(p: &PrincipalPlan, snap: &Snapshot) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let values = if p.mode == Mode::Replace { &p.replace } else { &p.add };
+    let values = if p.mode == Mode::Replace {
+        &p.replace
+    } else {
+        &p.add
+    };
     for v in values {
         if let Some(h) = crate::directory::spn_host(v) {
             if !snap.host_exists(h) && !out.iter().any(|o| o.eq_ignore_ascii_case(h)) {

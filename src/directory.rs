@@ -40,12 +40,19 @@ impl Account {
         let uac = match e.text("useraccountcontrol") {
             None => 0,
             Some(t) => t.trim().parse::<i64>().map_err(|_| {
-                bad(format!("{}: userAccountControl '{}' is not a number", show(&e.dn), show(t)))
+                bad(format!(
+                    "{}: userAccountControl '{}' is not a number",
+                    show(&e.dn),
+                    show(t)
+                ))
             })? as u32,
         };
         let sid = match e.values("objectsid").next() {
             None => None,
-            Some(v) => Some(sid_text(v).ok_or_else(|| bad(format!("{}: objectSid is not a SID", show(&e.dn))))?),
+            Some(v) => Some(
+                sid_text(v)
+                    .ok_or_else(|| bad(format!("{}: objectSid is not a SID", show(&e.dn))))?,
+            ),
         };
         let mut rbcd = Vec::new();
         for v in e.values("msds-allowedtoactonbehalfofotheridentity") {
@@ -63,7 +70,10 @@ impl Account {
             dns_host_name: e.text("dnshostname").map(str::to_string),
             uac,
             sid,
-            delegate_to: e.texts("msds-allowedtodelegateto").map(str::to_string).collect(),
+            delegate_to: e
+                .texts("msds-allowedtodelegateto")
+                .map(str::to_string)
+                .collect(),
             rbcd,
         }))
     }
@@ -100,7 +110,10 @@ pub fn sid_from_bytes(b: &[u8]) -> Option<(String, usize)> {
     let mut s = format!("S-1-{auth}");
     for i in 0..count {
         let o = 8 + 4 * i;
-        s.push_str(&format!("-{}", u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])));
+        s.push_str(&format!(
+            "-{}",
+            u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+        ));
     }
     Some((s, len))
 }
@@ -119,7 +132,10 @@ pub fn allowed_sids(v: &AttrValue) -> std::result::Result<Vec<String>, String> {
 }
 
 fn sddl_allowed(t: &str) -> std::result::Result<Vec<String>, String> {
-    let dacl = t.find("D:").map(|i| &t[i + 2..]).ok_or("no DACL in the SDDL")?;
+    let dacl = t
+        .find("D:")
+        .map(|i| &t[i + 2..])
+        .ok_or("no DACL in the SDDL")?;
     let mut out = Vec::new();
     for ace in dacl.split('(').skip(1) {
         let ace = ace.split(')').next().unwrap_or("");
@@ -136,7 +152,10 @@ fn sddl_allowed(t: &str) -> std::result::Result<Vec<String>, String> {
 
 fn binary_allowed(b: &[u8]) -> std::result::Result<Vec<String>, String> {
     let u16at = |o: usize| b.get(o..o + 2).map(|x| u16::from_le_bytes([x[0], x[1]]));
-    let u32at = |o: usize| b.get(o..o + 4).map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]));
+    let u32at = |o: usize| {
+        b.get(o..o + 4)
+            .map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]))
+    };
     if b.first() != Some(&1) {
         return Err("not a security descriptor (revision is not 1)".into());
     }
@@ -233,11 +252,15 @@ impl Snapshot {
     }
 
     pub fn by_dn(&self, dn: &str) -> Option<&Account> {
-        self.by_dn.get(&dn.to_lowercase()).map(|&i| &self.accounts[i])
+        self.by_dn
+            .get(&dn.to_lowercase())
+            .map(|&i| &self.accounts[i])
     }
 
     pub fn by_sam(&self, sam: &str) -> Option<&Account> {
-        self.by_sam.get(&sam.to_lowercase()).map(|&i| &self.accounts[i])
+        self.by_sam
+            .get(&sam.to_lowercase())
+            .map(|&i| &self.accounts[i])
     }
 
     pub fn host_exists(&self, host: &str) -> bool {
@@ -272,7 +295,10 @@ mod tests {
             sid_from_bytes(&b).unwrap().0,
             "S-1-5-21-1111111111-2222222222-3333333333-1104"
         );
-        assert_eq!(sid_text(&AttrValue::Text("S-1-5-32-544".into())).unwrap(), "S-1-5-32-544");
+        assert_eq!(
+            sid_text(&AttrValue::Text("S-1-5-32-544".into())).unwrap(),
+            "S-1-5-32-544"
+        );
     }
 
     #[test]
@@ -300,7 +326,10 @@ mod tests {
         sd.extend_from_slice(&dacl_off.to_le_bytes());
         sd.extend_from_slice(&owner);
         sd.extend_from_slice(&acl);
-        assert_eq!(allowed_sids(&AttrValue::Bytes(sd)).unwrap(), ["S-1-5-21-1-2-3-1104"]);
+        assert_eq!(
+            allowed_sids(&AttrValue::Bytes(sd)).unwrap(),
+            ["S-1-5-21-1-2-3-1104"]
+        );
         assert_eq!(
             allowed_sids(&AttrValue::Text(
                 "O:BAD:(A;;RPWPCRCCDCLCLORCWOWDSDDTSW;;;S-1-5-21-1-2-3-1104)".into()
@@ -313,8 +342,14 @@ mod tests {
 
     #[test]
     fn spn_hosts() {
-        assert_eq!(spn_host("MSSQLSvc/sql1.contoso.com:1433"), Some("sql1.contoso.com"));
-        assert_eq!(spn_host("HOST/DC1.contoso.com/contoso.com"), Some("DC1.contoso.com"));
+        assert_eq!(
+            spn_host("MSSQLSvc/sql1.contoso.com:1433"),
+            Some("sql1.contoso.com")
+        );
+        assert_eq!(
+            spn_host("HOST/DC1.contoso.com/contoso.com"),
+            Some("DC1.contoso.com")
+        );
         assert_eq!(spn_host("nonsense"), None);
     }
 }

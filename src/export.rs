@@ -106,7 +106,10 @@ impl<R: Read> Read for Utf16Reader<R> {
             if n % 2 == 1 {
                 let mut one = [0u8; 1];
                 if self.inner.read(&mut one)? == 0 {
-                    return Err(bad_utf16(self.offset + n as u64, "odd number of bytes (truncated file?)"));
+                    return Err(bad_utf16(
+                        self.offset + n as u64,
+                        "odd number of bytes (truncated file?)",
+                    ));
                 }
                 raw.push(one[0]);
             }
@@ -128,7 +131,8 @@ impl<R: Read> Read for Utf16Reader<R> {
                 for ch in char::decode_utf16(units) {
                     let ch = ch.map_err(|_| bad_utf16(self.offset, "unpaired surrogate"))?;
                     let mut b = [0u8; 4];
-                    self.out.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
+                    self.out
+                        .extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
                 }
                 self.offset += 2;
             }
@@ -180,11 +184,17 @@ pub fn read(path: &Path, each: impl FnMut(Entry) -> Result<()>) -> Result<Export
 }
 
 /// Reads an export from any reader (tests, standard input).
-pub fn read_from(name: &str, r: &mut dyn Read, mut each: impl FnMut(Entry) -> Result<()>) -> Result<u64> {
+pub fn read_from(
+    name: &str,
+    r: &mut dyn Read,
+    mut each: impl FnMut(Entry) -> Result<()>,
+) -> Result<u64> {
     let mut head = [0u8; 3];
     let mut got = 0;
     while got < 3 {
-        let n = r.read(&mut head[got..]).map_err(|e| Error::io("read", name, e))?;
+        let n = r
+            .read(&mut head[got..])
+            .map_err(|e| Error::io("read", name, e))?;
         if n == 0 {
             break;
         }
@@ -222,7 +232,11 @@ struct Logical {
     text: String,
 }
 
-fn parse(name: &str, mut r: Box<dyn BufRead + '_>, each: &mut dyn FnMut(Entry) -> Result<()>) -> Result<u64> {
+fn parse(
+    name: &str,
+    mut r: Box<dyn BufRead + '_>,
+    each: &mut dyn FnMut(Entry) -> Result<()>,
+) -> Result<u64> {
     let at = |line: u64| Location::line(name, line);
     let mut buf = Vec::new();
     let mut physical = 0u64;
@@ -232,9 +246,9 @@ fn parse(name: &str, mut r: Box<dyn BufRead + '_>, each: &mut dyn FnMut(Entry) -
     let mut first_record = true;
     loop {
         buf.clear();
-        let n = r.read_until(b'\n', &mut buf).map_err(|e| {
-            Error::input(Problem::new(at(physical + 1), e.to_string()))
-        })?;
+        let n = r
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::input(Problem::new(at(physical + 1), e.to_string())))?;
         let eof = n == 0;
         if !eof {
             physical += 1;
@@ -279,7 +293,9 @@ fn parse(name: &str, mut r: Box<dyn BufRead + '_>, each: &mut dyn FnMut(Entry) -
             if !p.text.starts_with('#') {
                 if p.text.is_empty() {
                     if !record.is_empty() {
-                        if let Some(e) = finish_record(name, std::mem::take(&mut record), first_record)? {
+                        if let Some(e) =
+                            finish_record(name, std::mem::take(&mut record), first_record)?
+                        {
                             records += 1;
                             each(e)?;
                         }
@@ -291,7 +307,12 @@ fn parse(name: &str, mut r: Box<dyn BufRead + '_>, each: &mut dyn FnMut(Entry) -
             }
         }
         match text {
-            Some(t) => pending = Some(Logical { line: physical, text: t }),
+            Some(t) => {
+                pending = Some(Logical {
+                    line: physical,
+                    text: t,
+                })
+            }
             None => break,
         }
     }
@@ -314,7 +335,11 @@ fn split_attr(name: &str, l: &Logical) -> Result<(String, AttrValue)> {
         )));
     };
     let attr = &l.text[..colon];
-    if attr.is_empty() || !attr.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ';' | '.')) {
+    if attr.is_empty()
+        || !attr
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ';' | '.'))
+    {
         return Err(Error::input(Problem::new(
             at,
             format!("'{}' is not an attribute name", show(&clip(attr))),
@@ -435,7 +460,10 @@ mod tests {
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].line, 6);
         assert_eq!(e[0].text("msds-allowedtodelegateto"), Some("cifs/host1"));
-        assert_eq!(e[0].values("objectsid").next(), Some(&AttrValue::Bytes(vec![1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0])));
+        assert_eq!(
+            e[0].values("objectsid").next(),
+            Some(&AttrValue::Bytes(vec![1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0]))
+        );
         assert!(e[0].text("description").is_none());
         assert_eq!(e[1].dn, "CN=MÜLLER,DC=x");
     }
@@ -465,8 +493,13 @@ mod tests {
 
     #[test]
     fn truncated_base64_is_located() {
-        let e = entries(b"dn: CN=A,DC=x\nobjectSid:: AQUAAAAAAAUVAAA\n").unwrap_err().to_string();
-        assert!(e.starts_with("x.ldif:2: attribute 'objectSid': invalid base64"), "{e}");
+        let e = entries(b"dn: CN=A,DC=x\nobjectSid:: AQUAAAAAAAUVAAA\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("x.ldif:2: attribute 'objectSid': invalid base64"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@ pub mod audit;
 pub mod cli;
 pub mod columns;
 pub mod config;
-pub mod directory;
 pub mod delta;
+pub mod directory;
 pub mod dn;
 pub mod error;
 pub mod escape;
@@ -242,7 +242,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
                 }
                 None => {
                     let w = templates.render_to("export.ps1", &ctx, Vec::new())?;
-                    out.write_all(&w).map_err(|e| Error::io("write", "<stdout>", e))?;
+                    out.write_all(&w)
+                        .map_err(|e| Error::io("write", "<stdout>", e))?;
                 }
             }
             Ok(())

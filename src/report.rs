@@ -96,10 +96,7 @@ pub fn check_text(planned: &Planned, out: &mut dyn std::io::Write) -> std::io::R
                 before.protocol.as_str(),
                 delta.after.len(),
                 match delta.uac {
-                    Some(u) => format!(
-                        ", userAccountControl {} -> {}",
-                        u.from, u.to
-                    ),
+                    Some(u) => format!(", userAccountControl {} -> {}", u.from, u.to),
                     None => String::new(),
                 }
             );

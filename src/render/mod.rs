@@ -58,6 +58,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
         "delegation.ldif",
         include_str!("../../templates/delegation.ldif"),
     ),
+    (
+        "rollback.ldif",
+        include_str!("../../templates/rollback.ldif"),
+    ),
     ("apply.ps1", include_str!("../../templates/apply.ps1")),
     ("rollback.ps1", include_str!("../../templates/rollback.ps1")),
     ("plan.json", include_str!("../../templates/plan.json")),

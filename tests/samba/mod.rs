@@ -250,6 +250,87 @@ impl Domain {
         self.apply(&f).unwrap();
     }
 
+    /// A read-only export of every account, as `ldbsearch` writes it (the
+    /// attributes kcdplan reads), saved to `path`.
+    pub fn export(&self, path: &Path) {
+        let out = run(Command::new("ldbsearch")
+            .args(self.ldb_args())
+            .args(["-b", BASE_DN, "(|(objectClass=computer)(objectClass=user))"])
+            .args([
+                "objectClass",
+                "sAMAccountName",
+                "dNSHostName",
+                "userAccountControl",
+                "objectSid",
+                "servicePrincipalName",
+                "msDS-AllowedToDelegateTo",
+                "msDS-AllowedToActOnBehalfOfOtherIdentity",
+            ]))
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "ldbsearch export: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(path, out.stdout).unwrap();
+    }
+
+    /// Runs `samba-tool delegation ARGS... -H .. -s ..` and requires success.
+    pub fn samba_tool(&self, args: &[&str]) {
+        let out = run(Command::new("samba-tool")
+            .arg("delegation")
+            .args(args)
+            .arg("-H")
+            .arg(self.dir.join("private/sam.ldb"))
+            .arg("-s")
+            .arg(self.dir.join("etc/smb.conf")))
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "samba-tool delegation {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Sets userAccountControl directly.
+    pub fn set_uac(&self, dn: &str, uac: u32) {
+        let f = self.dir.join("uac-change.ldif");
+        std::fs::write(
+            &f,
+            format!(
+                "dn{}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: {uac}\n-\n",
+                kcdplan::escape::ldif::value_spec(dn)
+            ),
+        )
+        .unwrap();
+        self.apply(&f).unwrap();
+    }
+
+    /// `samba-tool delegation show`, whole: (unconstrained, protocol
+    /// transition, values, DNs allowed by resource-based delegation).
+    pub fn show_all(&self, sam: &str) -> (bool, bool, Vec<String>, Vec<String>) {
+        let out = run(Command::new("samba-tool")
+            .args(["delegation", "show", sam, "-H"])
+            .arg(self.dir.join("private/sam.ldb"))
+            .arg("-s")
+            .arg(self.dir.join("etc/smb.conf")))
+        .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (
+            text.contains("UF_TRUSTED_FOR_DELEGATION: True"),
+            text.contains("UF_TRUSTED_TO_AUTHENTICATE_FOR_DELEGATION: True"),
+            text.lines()
+                .filter_map(|l| l.strip_prefix("msDS-AllowedToDelegateTo: "))
+                .map(str::to_string)
+                .collect(),
+            text.lines()
+                .filter_map(|l| l.strip_prefix("msDS-AllowedToActOnBehalfOfOtherIdentity: "))
+                .map(str::to_string)
+                .collect(),
+        )
+    }
+
     /// Values of one attribute, as `ldbsearch --show-binary` prints them.
     pub fn attr(&self, dn: &str, attr: &str) -> Vec<String> {
         let out = run(Command::new("ldbsearch")
