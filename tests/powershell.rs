@@ -314,3 +314,46 @@ fn parser_sees_an_unescaped_breakout_as_two_commands() {
     // And a lone curly quote, which the parser accepts, fails decoding.
     assert_eq!(decode_literal("'O\u{2019}Brien'"), None);
 }
+
+#[test]
+fn export_script_parses_and_only_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(dir.path(), &["export-script", "--out", "export.ps1"], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bytes = std::fs::read(dir.path().join("export.ps1")).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+    let src = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let tree = parse(&src);
+    assert!(
+        !tree.root_node().has_error(),
+        "export.ps1 has a syntax error"
+    );
+    let names: Vec<String> = commands(&src, &tree).into_iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        [
+            "New-Object",
+            "New-Object",
+            "Get-ADObject",
+            "ForEach-Object",
+            "Format-KcdLdifLine",
+            "Format-KcdLdifLine",
+            "Format-KcdLdifLine",
+            "Format-KcdLdifLine",
+            "Write-Host",
+        ]
+    );
+    // Read-only: no cmdlet that changes the directory.
+    for n in &names {
+        assert!(
+            !n.starts_with("Set-")
+                && !n.starts_with("Remove-")
+                && !n.starts_with("New-AD")
+                && !n.starts_with("Add-"),
+            "{n}"
+        );
+    }
+    // The same text on standard output.
+    let r = run_in(dir.path(), &["export-script"], None);
+    assert_eq!(r.stdout.as_bytes(), &bytes[..]);
+}

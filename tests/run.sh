@@ -43,7 +43,7 @@ if [ "$fuzz_seconds" != 0 ]; then
     rustup toolchain list | grep -q '^nightly' ||
         rustup toolchain install nightly --profile minimal >/dev/null
     command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked >/dev/null 2>&1
-    for target in csv_ingest ldif_encoder powershell_escaper; do
+    for target in csv_ingest export_reader ldif_encoder powershell_escaper; do
         mkdir -p "fuzz/corpus/$target"
         log="fuzz/fuzz-$target.log"
         if (cd fuzz && cargo +nightly fuzz run "$target" "corpus/$target" "seeds/$target" \

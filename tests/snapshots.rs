@@ -24,6 +24,45 @@ fn every_artifact_of_every_fixture() {
     });
 }
 
+/// The lab planned against an export of a directory that already holds
+/// part of it (fixtures/hyperv-lab-export.ldif, written by Samba's
+/// ldbsearch): six files, rollback.ldif included, and the check text.
+#[test]
+fn against_an_export() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["hyperv-lab.csv", "hyperv-lab-export.ldif"] {
+        std::fs::copy(common::fixture(f), dir.path().join(f)).unwrap();
+    }
+    let r = run_in(
+        dir.path(),
+        &[
+            "render",
+            "hyperv-lab.csv",
+            "--current",
+            "hyperv-lab-export.ldif",
+            "--out",
+            "o",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in ARTIFACTS.iter().chain(&["rollback.ldif"]) {
+        let text = std::fs::read_to_string(dir.path().join("o").join(name)).unwrap();
+        insta::assert_snapshot!(format!("current__{name}"), text);
+    }
+    let check = run_in(
+        dir.path(),
+        &[
+            "check",
+            "hyperv-lab.csv",
+            "--current",
+            "hyperv-lab-export.ldif",
+        ],
+        None,
+    );
+    insta::assert_snapshot!("current__check", check.stdout);
+}
+
 #[test]
 fn shipped_templates_never_turn_escaping_off() {
     for (name, text) in kcdplan::render::SHIPPED {
