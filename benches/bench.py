@@ -69,6 +69,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--export-accounts", type=int, default=500000, help="0 skips the export benchmark")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
@@ -93,6 +94,29 @@ def main():
         rows.append((n, "render", t_render, m_render, t_rfloor, out_bytes))
         rows.append((n, "check", t_check, m_check, t_cfloor, 0))
 
+    export_rows = []
+    if args.export_accounts:
+        n = args.export_accounts
+        export = os.path.join(WORK, f"export-{n}.ldif")
+        if not os.path.exists(export):
+            subprocess.run([sys.executable, os.path.join(ROOT, "benches", "gen.py"), "export", str(n), export], check=True)
+        csv = os.path.join(WORK, f"rows-{sizes[-1]}.csv")
+        out = os.path.join(WORK, "out-current")
+        clean = lambda: shutil.rmtree(out, ignore_errors=True)
+        t_floor, _ = median_run(lambda: [FLOOR, "lines", export], args.runs)
+        t_audit, m_audit = median_run(lambda: [KCDPLAN, "audit", export], args.runs)
+        t_check, m_check = median_run(lambda: [KCDPLAN, "check", csv, "--current", export], args.runs)
+        t_render, m_render = median_run(
+            lambda: [KCDPLAN, "render", csv, "--current", export, "--out", out, "--force"], args.runs, clean
+        )
+        clean()
+        size = os.path.getsize(export) / 2**20
+        export_rows = [
+            (f"audit ({n:,}-account export)", t_audit, m_audit, t_floor),
+            (f"check {sizes[-1]:,} rows --current", t_check, m_check, t_floor),
+            (f"render {sizes[-1]:,} rows --current", t_render, m_render, t_floor),
+        ]
+
     print(f"Machine: {machine()}\n")
     print("| rows | command | wall (s) | rows/s | peak RSS (MiB) | floor (s) | ratio to floor | output (MiB) |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
@@ -101,6 +125,12 @@ def main():
             f"| {n:,} | {cmd} | {t:.2f} | {n / t:,.0f} | {m:.0f} | {floor:.2f} | {t / floor:.1f}x | "
             f"{out_bytes / 2**20:.0f} |"
         )
+    if export_rows:
+        print(f"\nExport: {args.export_accounts:,} accounts, {size:.0f} MiB; floor = reading its bytes and splitting its lines.\n")
+        print("| command | wall (s) | peak RSS (MiB) | export floor (s) | ratio to floor |")
+        print("|---|---:|---:|---:|---:|")
+        for name, t, m, floor in export_rows:
+            print(f"| {name} | {t:.2f} | {m:.0f} | {floor:.2f} | {t / floor:.1f}x |")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """Deterministic synthetic inputs for the benchmark.
 
+export ACCOUNTS PATH: an ldbsearch-style LDIF export with existing
+delegations: every 10th account constrained (4 values), every 20th with
+protocol transition, every 50th with resource-based delegation, every
+1000th unconstrained. Account i is host{i:05d}, matching the CSV principals.
+
 csv ROWS PATH: a delegation CSV. Principals x 25 targets x 2 services; each
 principal keeps one action (add, remove or replace, mixed across principals),
 every third target has a port, every principal sets a protocol.
@@ -29,9 +34,41 @@ def csv(rows: int, path: str) -> None:
                     n += 1
 
 
+def export(accounts: int, path: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for i in range(accounts):
+            name = f"host{i:05d}"
+            uac = 4096
+            if i % 20 == 0:
+                uac |= 0x1000000
+            if i % 1000 == 999:
+                uac |= 0x80000
+            f.write(f"# record {i + 1}\n")
+            f.write(f"dn: CN={name.upper()},CN=Computers,DC=contoso,DC=com\n")
+            for oc in ("top", "person", "organizationalPerson", "user", "computer"):
+                f.write(f"objectClass: {oc}\n")
+            f.write(f"userAccountControl: {uac}\n")
+            f.write(f"objectSid: S-1-5-21-1111111111-2222222222-3333333333-{1100 + i}\n")
+            f.write(f"sAMAccountName: {name.upper()}$\n")
+            f.write(f"dNSHostName: {name}.contoso.com\n")
+            for spn in (f"HOST/{name}", f"HOST/{name}.contoso.com", f"RestrictedKrbHost/{name}.contoso.com"):
+                f.write(f"servicePrincipalName: {spn}\n")
+            if i % 10 == 0:
+                for t in range(4):
+                    f.write(f"msDS-AllowedToDelegateTo: cifs/srv{(i + t) % 50000:05d}.contoso.com\n")
+            if i % 50 == 0:
+                f.write(
+                    "msDS-AllowedToActOnBehalfOfOtherIdentity: O:BAD:(A;;RPWPCRCCDCLCLORCWOWDSDDTSW;;;"
+                    f"S-1-5-21-1111111111-2222222222-3333333333-{1100 + (i + 1) % accounts})\n"
+                )
+            f.write("\n")
+
+
 if __name__ == "__main__":
     kind, count, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     if kind == "csv":
         csv(count, out)
+    elif kind == "export":
+        export(count, out)
     else:
         sys.exit(f"unknown input kind {kind}")

@@ -1,14 +1,29 @@
 //! The benchmark's floor: what any tool must do for the same job. Reads the
 //! CSV with the csv crate (every record, every field touched) and writes
 //! BYTES bytes to FILES files in OUT (0 files: write nothing), syncing each
-//! file as kcdplan does. Nothing else.
+//! file as kcdplan does. Nothing else. With `lines FILE`: reads the file's
+//! bytes and splits its lines, the floor for reading an export.
 //!
 //!     cargo run --release --example floor -- CSV OUT BYTES FILES
+//!     cargo run --release --example floor -- lines EXPORT
 
 use std::io::Write;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args[1] == "lines" {
+        use std::io::BufRead;
+        let mut r =
+            std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(&args[2]).unwrap());
+        let (mut lines, mut bytes, mut buf) = (0u64, 0u64, Vec::new());
+        while r.read_until(b'\n', &mut buf).unwrap() > 0 {
+            lines += 1;
+            bytes += buf.len() as u64;
+            buf.clear();
+        }
+        eprintln!("{lines} lines, {bytes} bytes");
+        return;
+    }
     let (csv_path, out, bytes, files) = (
         &args[1],
         std::path::Path::new(&args[2]),

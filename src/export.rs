@@ -17,7 +17,6 @@ use crate::sanitize::show;
 
 /// Attributes kept from each record (lowercase); everything else is skipped.
 pub const ATTRIBUTES: &[&str] = &[
-    "objectclass",
     "samaccountname",
     "dnshostname",
     "useraccountcontrol",
@@ -422,6 +421,15 @@ fn finish_record(name: &str, lines: Vec<Logical>, first: bool) -> Result<Option<
     }
     let mut attrs = Vec::new();
     for l in it {
+        // Skip attributes nobody reads before decoding them; still check
+        // that the line is an attribute line at all.
+        let attr = l.text.split(':').next().unwrap_or("");
+        let base = attr.split(';').next().unwrap_or(attr);
+        let kept = ATTRIBUTES.iter().any(|k| k.eq_ignore_ascii_case(base))
+            || base.eq_ignore_ascii_case("changetype");
+        if !kept && l.text.contains(':') && !attr.is_empty() {
+            continue;
+        }
         let (a, v) = split_attr(name, &l)?;
         if a == "changetype" {
             return Err(Error::input(Problem::new(
