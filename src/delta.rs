@@ -23,12 +23,20 @@ pub fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problem
             snap.by_dn(&p.dn)
         } else {
             snap.by_sam(&p.sam_account_name)
+                .or_else(|| crate::plan::computer_fqdn(p).and_then(|f| snap.by_host(&f)))
         };
         let Some(acct) = found else {
             let how = if p.dn_source == "csv" {
                 format!("DN '{}'", show(&p.dn))
             } else {
-                format!("sAMAccountName '{}'", show(&p.sam_account_name))
+                match crate::plan::computer_fqdn(p) {
+                    Some(f) => format!(
+                        "sAMAccountName '{}' and dNSHostName '{}'",
+                        show(&p.sam_account_name),
+                        show(&f)
+                    ),
+                    None => format!("sAMAccountName '{}'", show(&p.sam_account_name)),
+                }
             };
             problems.push(Problem::new(
                 Location::cell(file, p.lines[0], column),

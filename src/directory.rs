@@ -189,6 +189,9 @@ fn binary_allowed(b: &[u8]) -> std::result::Result<Vec<String>, String> {
 pub struct Wanted {
     pub dns: HashSet<String>,
     pub sams: HashSet<String>,
+    /// Computer FQDNs, to find an account whose sAMAccountName differs
+    /// from its host name.
+    pub hosts: HashSet<String>,
 }
 
 /// The part of the directory a plan touches, plus every host name.
@@ -198,6 +201,7 @@ pub struct Snapshot {
     pub accounts: Vec<Account>,
     by_dn: HashMap<String, usize>,
     by_sam: HashMap<String, usize>,
+    by_host: HashMap<String, usize>,
     /// Lowercase host names (FQDN and first label) from dNSHostName and
     /// every servicePrincipalName.
     pub hosts: HashSet<String>,
@@ -229,7 +233,10 @@ impl Snapshot {
             let sam_hit = e
                 .text("samaccountname")
                 .is_some_and(|s| wanted.sams.contains(&s.to_lowercase()));
-            if dn_hit || sam_hit {
+            let host_hit = e
+                .text("dnshostname")
+                .is_some_and(|h| wanted.hosts.contains(&h.to_lowercase()));
+            if dn_hit || sam_hit || host_hit {
                 if let Some(a) = Account::from_entry(&file, &e)? {
                     accounts.push(a);
                 }
@@ -238,15 +245,20 @@ impl Snapshot {
         })?;
         let mut by_dn = HashMap::new();
         let mut by_sam = HashMap::new();
+        let mut by_host = HashMap::new();
         for (i, a) in accounts.iter().enumerate() {
             by_dn.insert(a.dn.to_lowercase(), i);
             by_sam.entry(a.sam.to_lowercase()).or_insert(i);
+            if let Some(h) = &a.dns_host_name {
+                by_host.entry(h.to_lowercase()).or_insert(i);
+            }
         }
         Ok(Snapshot {
             info,
             accounts,
             by_dn,
             by_sam,
+            by_host,
             hosts,
         })
     }
@@ -260,6 +272,12 @@ impl Snapshot {
     pub fn by_sam(&self, sam: &str) -> Option<&Account> {
         self.by_sam
             .get(&sam.to_lowercase())
+            .map(|&i| &self.accounts[i])
+    }
+
+    pub fn by_host(&self, fqdn: &str) -> Option<&Account> {
+        self.by_host
+            .get(&fqdn.to_lowercase())
             .map(|&i| &self.accounts[i])
     }
 

@@ -102,6 +102,9 @@ pub fn plan_text(
                 wanted.dns.insert(p.dn.to_lowercase());
             } else {
                 wanted.sams.insert(p.sam_account_name.to_lowercase());
+                if let Some(fqdn) = plan::computer_fqdn(p) {
+                    wanted.hosts.insert(fqdn);
+                }
             }
         }
         let snap = directory::Snapshot::load(path, &wanted)?;

@@ -90,6 +90,18 @@ impl PrincipalPlan {
     }
 }
 
+/// A computer principal's DNS name (lowercase), when its domain is known.
+pub fn computer_fqdn(p: &PrincipalPlan) -> Option<String> {
+    let name = p.sam_account_name.strip_suffix('$')?;
+    (p.kind == PrincipalType::Computer)
+        .then(|| {
+            p.domain
+                .as_ref()
+                .map(|d| format!("{name}.{d}").to_lowercase())
+        })
+        .flatten()
+}
+
 /// A warning: legal, but worth a second look.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Warning {

@@ -1,0 +1,71 @@
+//! Planning against an export in the ldifde style (UTF-16 with BOM, CRLF,
+//! binary objectSid and security descriptor in base64), no directory needed:
+//! resolution by DNS name, DN from the export, and the audit's decoding.
+
+mod common;
+
+use common::{repo, Case};
+
+fn export() -> String {
+    repo()
+        .join("tests/corpus/exports/ldifde-unicode.ldf")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn computer_is_found_by_dns_name_and_takes_the_exports_dn() {
+    let c = Case::new("principal,service,target,protocol\nvmhost7.contoso.com,cifs,fhost1,any\n");
+    let r = c.check(&["--current", &export(), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let p = &v["principals"][0];
+    assert_eq!(p["dn"], "CN=WEIRD-NAME,OU=Hyper-V,DC=contoso,DC=com");
+    assert_eq!(p["dn_source"], "export");
+    assert_eq!(p["delta"]["uac"]["from"], 4096);
+    assert_eq!(p["delta"]["uac"]["to"], 4096 | 0x1000000);
+    assert_eq!(v["current"]["name"], "ldifde-unicode.ldf");
+    assert_eq!(v["current"]["records"], 3);
+}
+
+#[test]
+fn audit_decodes_binary_sids_and_descriptors() {
+    let c = Case::new("");
+    let r = c.run(&["audit", &export(), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let f = a["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 3);
+    assert_eq!(f[0]["kind"], "unconstrained");
+    assert_eq!(f[0]["sam_account_name"], "HV-OLD$");
+    assert_eq!(f[1]["kind"], "constrained-kerberos-only");
+    assert_eq!(f[1]["targets"][0]["host_found"], true);
+    assert_eq!(f[2]["kind"], "resource-based");
+    assert_eq!(
+        f[2]["allowed_principals"][0]["sid"],
+        "S-1-5-21-1111111111-2222222222-3333333333-1201"
+    );
+    assert_eq!(f[2]["allowed_principals"][0]["sam_account_name"], "WEIRD$");
+    let md = c.run(&["audit", &export(), "--format", "markdown"]);
+    assert!(
+        md.stdout.contains("| unconstrained delegation | HV-OLD$ |"),
+        "{}",
+        md.stdout
+    );
+}
+
+#[test]
+fn a_change_file_is_not_an_export() {
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
+    std::fs::write(
+        c.path().join("change.ldif"),
+        "dn: CN=A,DC=x\nchangetype: modify\nadd: msDS-AllowedToDelegateTo\n",
+    )
+    .unwrap();
+    let r = c.check(&["--current", "change.ldif"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "change.ldif:2: this is a change file, not an export (found 'changetype:')\nerror: 1 problem in the input; nothing was written\n"
+    );
+}
