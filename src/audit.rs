@@ -80,14 +80,7 @@ pub fn audit(path: &Path) -> Result<Audit> {
     let mut names: HashMap<String, (String, String)> = HashMap::new();
     let mut hosts: HashSet<String> = HashSet::new();
     let info = export::read(path, |e| {
-        if let Some(d) = e.text("dnshostname") {
-            add_host(&mut hosts, d);
-        }
-        for spn in e.texts("serviceprincipalname") {
-            if let Some(h) = directory::spn_host(spn) {
-                add_host(&mut hosts, h);
-            }
-        }
+        directory::index_hosts(&mut hosts, &e);
         let has_rbcd = e
             .values("msds-allowedtoactonbehalfofotheridentity")
             .next()
@@ -179,14 +172,6 @@ pub fn audit(path: &Path) -> Result<Audit> {
         },
         findings,
     })
-}
-
-fn add_host(hosts: &mut HashSet<String>, h: &str) {
-    let h = h.to_lowercase();
-    if let Some((short, _)) = h.split_once('.') {
-        hosts.insert(short.to_string());
-    }
-    hosts.insert(h);
 }
 
 fn principal_name(p: &Principal) -> String {

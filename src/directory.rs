@@ -214,21 +214,7 @@ impl Snapshot {
         let mut accounts = Vec::new();
         let mut hosts = HashSet::new();
         let info = export::read(path, |e| {
-            let mut add_host = |h: &str| {
-                let h = h.to_lowercase();
-                if let Some((short, _)) = h.split_once('.') {
-                    hosts.insert(short.to_string());
-                }
-                hosts.insert(h);
-            };
-            if let Some(d) = e.text("dnshostname") {
-                add_host(d);
-            }
-            for spn in e.texts("serviceprincipalname") {
-                if let Some(h) = spn_host(spn) {
-                    add_host(h);
-                }
-            }
+            index_hosts(&mut hosts, &e);
             let dn_hit = wanted.dns.contains(&e.dn.to_lowercase());
             let sam_hit = e
                 .text("samaccountname")
@@ -283,6 +269,26 @@ impl Snapshot {
 
     pub fn host_exists(&self, host: &str) -> bool {
         self.hosts.contains(&host.to_lowercase())
+    }
+}
+
+/// Adds an entry's host names (dNSHostName and every SPN host, each as FQDN
+/// and first label, lowercase) to `hosts`.
+pub fn index_hosts(hosts: &mut HashSet<String>, e: &Entry) {
+    let mut add = |h: &str| {
+        let h = h.to_lowercase();
+        if let Some((short, _)) = h.split_once('.') {
+            hosts.insert(short.to_string());
+        }
+        hosts.insert(h);
+    };
+    if let Some(d) = e.text("dnshostname") {
+        add(d);
+    }
+    for spn in e.texts("serviceprincipalname") {
+        if let Some(h) = spn_host(spn) {
+            add(h);
+        }
     }
 }
 

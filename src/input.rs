@@ -302,18 +302,8 @@ fn check_record<'r>(
         problems.push(p);
     };
     let width = header.columns.len();
-    if record.len() < width {
-        problem(Problem::new(
-            Location::line(name, line),
-            format!(
-                "the row has {} fields but the header has {}",
-                record.len(),
-                width
-            ),
-        ));
-        return None;
-    }
-    if record.iter().skip(width).any(|f| !f.trim().is_empty()) {
+    // Trailing empty fields (spreadsheet exports) are fine; others are not.
+    if record.len() < width || record.iter().skip(width).any(|f| !f.trim().is_empty()) {
         problem(Problem::new(
             Location::line(name, line),
             format!(

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{fixture, run_in};
+use common::{fixture, run_in, strs};
 use kcdplan::escape::powershell::decode_literal;
 use tree_sitter::{Node, Parser, Tree};
 
@@ -106,14 +106,6 @@ fn render(fixture_name: &str) -> Rendered {
         )
         .unwrap(),
     }
-}
-
-fn strs(v: &serde_json::Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap().to_string())
-        .collect()
 }
 
 /// Commands of the fixed part of apply.ps1 (helper functions and set-up),

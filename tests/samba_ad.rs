@@ -9,7 +9,7 @@ mod samba;
 
 use std::path::PathBuf;
 
-use common::{fixture, run_in, Case};
+use common::{fixture, run_in, strs, Case};
 use samba::{Domain, BASE_DN};
 
 fn dn(cn: &str) -> String {
@@ -27,14 +27,6 @@ fn render(csv: &str, args: &[&str]) -> (Case, serde_json::Value) {
 
 fn ldif(c: &Case) -> PathBuf {
     c.path().join("out/delegation.ldif")
-}
-
-fn strs(v: &serde_json::Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap().to_string())
-        .collect()
 }
 
 /// The plan's principal with this DN.

@@ -10,7 +10,7 @@ mod samba;
 
 use std::path::{Path, PathBuf};
 
-use common::run_in;
+use common::{run_in, strs};
 use samba::{Domain, BASE_DN};
 
 fn dn(cn: &str) -> String {
@@ -20,14 +20,6 @@ fn dn(cn: &str) -> String {
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
-}
-
-fn strs(v: &serde_json::Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap().to_string())
-        .collect()
 }
 
 struct Work {

@@ -130,3 +130,12 @@ pub const ARTIFACTS: [&str; 5] = [
     "plan.json",
     "summary.md",
 ];
+
+/// A JSON array of strings as a Vec.
+pub fn strs(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect()
+}

@@ -315,7 +315,11 @@ impl Domain {
             .arg("-s")
             .arg(self.dir.join("etc/smb.conf")))
         .unwrap();
-        assert!(out.status.success());
+        assert!(
+            out.status.success(),
+            "samba-tool delegation show {sam}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         (
             text.contains("UF_TRUSTED_FOR_DELEGATION: True"),
@@ -369,24 +373,7 @@ impl Domain {
 
     /// `samba-tool delegation show`: (values, protocol transition on).
     pub fn show(&self, sam: &str) -> (Vec<String>, bool) {
-        let out = run(Command::new("samba-tool")
-            .args(["delegation", "show", sam, "-H"])
-            .arg(self.dir.join("private/sam.ldb"))
-            .arg("-s")
-            .arg(self.dir.join("etc/smb.conf")))
-        .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "samba-tool delegation show {sam}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let values = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("msDS-AllowedToDelegateTo: "))
-            .map(str::to_string)
-            .collect();
-        let t2a = text.contains("UF_TRUSTED_TO_AUTHENTICATE_FOR_DELEGATION: True");
+        let (_, t2a, values, _) = self.show_all(sam);
         (values, t2a)
     }
 }
