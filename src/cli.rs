@@ -12,6 +12,8 @@ Examples:
   kcdplan check fixtures/hyperv-lab.csv
   kcdplan render fixtures/hyperv-lab.csv --out change-1234
   kcdplan render hosts.csv --domain contoso.com --out change-1234 --deny-warnings
+  kcdplan render hosts.csv --current export.ldf --out change-1234   (only real changes, rollback.ldif)
+  kcdplan audit export.ldf
   kcdplan templates export my-templates
 
 Exit codes: 0 success, 1 invalid input or failure (nothing written), 2 usage error.";
