@@ -24,7 +24,11 @@ pub fn warning_line(file: &str, w: &Warning) -> String {
 pub fn check_text(planned: &Planned, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let plan = &planned.plan;
     let mut s = std::io::BufWriter::with_capacity(1 << 16, out);
+    // Against an export, count the real change; otherwise the plan's values.
     let (add, rem, rep): (usize, usize, usize) = plan.principals.iter().fold((0, 0, 0), |a, p| {
+        if let Some(d) = &p.delta {
+            return (a.0 + d.add.len(), a.1 + d.delete.len(), a.2);
+        }
         (
             a.0 + p.add.len(),
             a.1 + p.remove.len(),
