@@ -106,10 +106,6 @@ pub struct Header {
 }
 
 impl Header {
-    pub fn has(&self, field: Field) -> bool {
-        self.columns.contains(&Some(field))
-    }
-
     /// The spelling the user wrote for a field (for messages).
     pub fn spelling(&self, field: Field) -> &str {
         self.columns

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use crate::directory::{Snapshot, UF_TRUSTED_TO_AUTH_FOR_DELEGATION};
 use crate::error::{Location, Problem, Problems};
-use crate::plan::{Before, Delta, Mode, Plan, PrincipalPlan, UacChange, Warning};
+use crate::plan::{Before, Delta, DnSource, Mode, Plan, PrincipalPlan, UacChange, Warning};
 use crate::sanitize::show;
 use crate::validate::Protocol;
 
@@ -19,14 +19,15 @@ pub fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problem
     let export = crate::render::context::file_name(&snap.info.name);
     let mut warnings = Vec::new();
     for p in &mut plan.principals {
-        let found = if p.dn_source == "csv" {
+        let by_dn = p.dn_source == DnSource::Csv;
+        let found = if by_dn {
             snap.by_dn(&p.dn)
         } else {
             snap.by_sam(&p.sam_account_name)
                 .or_else(|| crate::plan::computer_fqdn(p).and_then(|f| snap.by_host(&f)))
         };
         let Some(acct) = found else {
-            let how = if p.dn_source == "csv" {
+            let how = if by_dn {
                 format!("DN '{}'", show(&p.dn))
             } else {
                 match crate::plan::computer_fqdn(p) {
@@ -49,8 +50,7 @@ pub fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problem
             continue;
         };
         p.dn = acct.dn.clone();
-        p.dn_derived = false;
-        p.dn_source = "export";
+        p.dn_source = DnSource::Export;
         let before = Before {
             values: acct.delegate_to.clone(),
             user_account_control: acct.uac,

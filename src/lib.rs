@@ -98,7 +98,7 @@ pub fn plan_text(
     if let Some(path) = current {
         let mut wanted = directory::Wanted::default();
         for p in &plan.principals {
-            if p.dn_source == "csv" {
+            if p.dn_source == plan::DnSource::Csv {
                 wanted.dns.insert(p.dn.to_lowercase());
             } else {
                 wanted.sams.insert(p.sam_account_name.to_lowercase());

@@ -134,13 +134,6 @@ pub fn near_miss(class: &str) -> Option<&'static str> {
     best.map(|(_, k)| k)
 }
 
-/// A host as written in a `target` cell: name and optional port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostPort {
-    pub host: String,
-    pub port: Option<u16>,
-}
-
 /// Splits `host[:port]` and checks the port.
 pub fn split_port(s: &str) -> Result<(&str, Option<u16>), String> {
     let Some((host, port)) = s.rsplit_once(':') else {

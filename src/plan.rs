@@ -34,9 +34,8 @@ pub struct PrincipalPlan {
     pub sam_account_name: String,
     pub domain: Option<String>,
     pub dn: String,
-    /// True when the DN was derived (an assumption to check), false when
-    /// the CSV gave it.
-    pub dn_derived: bool,
+    /// Where the DN comes from; a derived DN is an assumption to check.
+    pub dn_source: DnSource,
     pub mode: Mode,
     pub add: Vec<String>,
     pub remove: Vec<String>,
@@ -47,8 +46,6 @@ pub struct PrincipalPlan {
     /// CSV lines that contributed.
     pub lines: Vec<u64>,
     pub comments: Vec<String>,
-    /// Where the DN comes from: `csv`, `derived` or `export`.
-    pub dn_source: &'static str,
     /// The account as the export shows it (with `--current`).
     pub before: Option<Before>,
     /// The exact change against the export (with `--current`).
@@ -83,11 +80,16 @@ pub struct UacChange {
     pub to: u32,
 }
 
-impl PrincipalPlan {
-    /// Whether apply needs to look the account up by DN (the CSV gave one).
-    pub fn lookup_by_dn(&self) -> bool {
-        !self.dn_derived
-    }
+/// Where a principal's DN comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DnSource {
+    /// The CSV's `dn` column.
+    Csv,
+    /// Built from the name, container and domain: an assumption.
+    Derived,
+    /// The directory export (`--current`).
+    Export,
 }
 
 /// A computer principal's DNS name (lowercase), when its domain is known.
@@ -115,12 +117,6 @@ pub struct Warning {
 pub struct Plan {
     pub principals: Vec<PrincipalPlan>,
     pub warnings: Vec<Warning>,
-}
-
-impl Plan {
-    pub fn protocol_principals(&self) -> impl Iterator<Item = &PrincipalPlan> {
-        self.principals.iter().filter(|p| p.protocol.is_some())
-    }
 }
 
 /// An ordered set of strings, unique case-insensitively, first spelling kept.
@@ -433,8 +429,8 @@ impl<'a> Planner<'a> {
         } else {
             Mode::Update
         };
-        let (dn, dn_derived) = match &acc.dn {
-            Some((d, _)) => (d.clone(), false),
+        let (dn, dn_source) = match &acc.dn {
+            Some((d, _)) => (d.clone(), DnSource::Csv),
             None => {
                 let domain = p.domain.as_deref().expect("validated: domain or dn");
                 let container = match &self.opts.container {
@@ -443,7 +439,7 @@ impl<'a> Planner<'a> {
                 };
                 let parent =
                     container.join(&dn::parse(&names::domain_dn(domain)).expect("domain DN"));
-                (Dn::child(&p.name, &parent), true)
+                (Dn::child(&p.name, &parent), DnSource::Derived)
             }
         };
         let mut warn = |line: u64, message: String| {
@@ -489,7 +485,7 @@ impl<'a> Planner<'a> {
             sam_account_name: p.sam.clone(),
             domain: p.domain.clone(),
             dn: dn.to_string(),
-            dn_derived,
+            dn_source,
             mode,
             add: acc.add.values,
             remove: acc.remove.values,
@@ -497,7 +493,6 @@ impl<'a> Planner<'a> {
             protocol: acc.protocol.map(|(p, _)| p),
             lines: acc.lines,
             comments: acc.comments,
-            dn_source: if dn_derived { "derived" } else { "csv" },
             before: None,
             delta: None,
         }

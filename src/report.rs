@@ -76,10 +76,10 @@ pub fn check_text(planned: &Planned, out: &mut dyn std::io::Write) -> std::io::R
             s,
             "  dn: {}{}",
             show(&p.dn),
-            if p.dn_derived {
-                " (derived: check it)"
-            } else {
-                ""
+            match p.dn_source {
+                crate::plan::DnSource::Derived => " (derived: check it)",
+                crate::plan::DnSource::Csv => "",
+                crate::plan::DnSource::Export => " (from the export)",
             }
         );
         if let Some(pr) = p.protocol {

@@ -177,7 +177,7 @@ function Set-KcdProtocolTransition {
 # 1. Look up every account before changing anything.
 # ---------------------------------------------------------------------------
 {% for p in principals %}
-{% if p.dn_derived %}
+{% if p.dn_source == "derived" %}
 Resolve-KcdAccount -Key {{ p.dn }} -By {% if p.type == "computer" %}Computer{% elif p.type == "user" %}User{% else %}ServiceAccount{% endif %} -Identity {{ p.sam_account_name }} -ExpectedDn {{ p.dn }}
 {% else %}
 Resolve-KcdAccount -Key {{ p.dn }} -By DistinguishedName -Identity {{ p.dn }}

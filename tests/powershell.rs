@@ -154,7 +154,7 @@ fn check_apply(r: &Rendered) {
     fixed(&mut expected, APPLY_PRELUDE);
     for p in principals {
         let dn = p["dn"].as_str().unwrap().to_string();
-        let lits = if p["dn_derived"].as_bool().unwrap() {
+        let lits = if p["dn_source"] == "derived" {
             vec![
                 dn.clone(),
                 p["sam_account_name"].as_str().unwrap().into(),

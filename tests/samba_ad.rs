@@ -9,12 +9,8 @@ mod samba;
 
 use std::path::PathBuf;
 
-use common::{fixture, run_in, strs, Case};
-use samba::{Domain, BASE_DN};
-
-fn dn(cn: &str) -> String {
-    format!("CN={cn},CN=Computers,{BASE_DN}")
-}
+use common::{fixture, principal, run_in, sorted, strs, Case};
+use samba::{dn, Domain, BASE_DN};
 
 /// Renders `csv` and returns the case (out/ holds the artifacts) and the plan.
 fn render(csv: &str, args: &[&str]) -> (Case, serde_json::Value) {
@@ -27,16 +23,6 @@ fn render(csv: &str, args: &[&str]) -> (Case, serde_json::Value) {
 
 fn ldif(c: &Case) -> PathBuf {
     c.path().join("out/delegation.ldif")
-}
-
-/// The plan's principal with this DN.
-fn principal<'a>(plan: &'a serde_json::Value, dn: &str) -> &'a serde_json::Value {
-    plan["principals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["dn"].as_str().unwrap().eq_ignore_ascii_case(dn))
-        .unwrap_or_else(|| panic!("{dn} not in plan"))
 }
 
 /// The state the plan leads to from `before`.
@@ -54,11 +40,6 @@ fn expected(before: &[String], p: &serde_json::Value) -> Vec<String> {
         .cloned()
         .collect();
     v.extend(strs(&p["add"]));
-    v
-}
-
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
     v
 }
 

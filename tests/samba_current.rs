@@ -10,17 +10,8 @@ mod samba;
 
 use std::path::{Path, PathBuf};
 
-use common::{run_in, strs};
-use samba::{Domain, BASE_DN};
-
-fn dn(cn: &str) -> String {
-    format!("CN={cn},CN=Computers,{BASE_DN}")
-}
-
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v
-}
+use common::{field_strs, principal, run_in, sorted, strs};
+use samba::{dn, Domain, BASE_DN};
 
 struct Work {
     dir: tempfile::TempDir,
@@ -55,15 +46,6 @@ impl Work {
         serde_json::from_str(&std::fs::read_to_string(self.path(out).join("plan.json")).unwrap())
             .unwrap()
     }
-}
-
-fn principal<'a>(plan: &'a serde_json::Value, dn: &str) -> &'a serde_json::Value {
-    plan["principals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["dn"].as_str().unwrap().eq_ignore_ascii_case(dn))
-        .unwrap()
 }
 
 const LAB: &str = "principal,service,target,action,protocol\n\
@@ -290,22 +272,13 @@ fn audit_lists_what_samba_tool_reports() {
             "unconstrained" => assert!(unconstrained),
             "constrained-any-protocol" | "constrained-kerberos-only" => {
                 assert_eq!(t2a, f["kind"] == "constrained-any-protocol");
-                let spns: Vec<String> = f["targets"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|t| t["spn"].as_str().unwrap().to_string())
-                    .collect();
-                assert_eq!(sorted(spns), sorted(values));
+                assert_eq!(sorted(field_strs(&f["targets"], "spn")), sorted(values));
             }
             "resource-based" => {
-                let dns: Vec<String> = f["allowed_principals"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|p| p["dn"].as_str().unwrap().to_string())
-                    .collect();
-                assert_eq!(sorted(dns), sorted(rbcd));
+                assert_eq!(
+                    sorted(field_strs(&f["allowed_principals"], "dn")),
+                    sorted(rbcd)
+                );
             }
             _ => {}
         }

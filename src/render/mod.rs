@@ -10,7 +10,6 @@ pub mod context;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Value;
@@ -149,11 +148,9 @@ impl Templates {
         env.add_filter("comment", |v: String| {
             Value::from_safe_string(escape::comment_text(&v))
         });
-        let sources = Arc::new(sources);
-        for name in sources.keys() {
-            let src = sources[name].clone();
+        for (name, src) in sources {
             env.add_template_owned(name.clone(), src)
-                .map_err(|e| template_error(name, &e))?;
+                .map_err(|e| template_error(&name, &e))?;
         }
         Ok(Templates { env, overridden })
     }

@@ -139,3 +139,27 @@ pub fn strs(v: &serde_json::Value) -> Vec<String> {
         .map(|x| x.as_str().unwrap().to_string())
         .collect()
 }
+
+/// The plan's principal with this DN (case-insensitive).
+pub fn principal<'a>(plan: &'a serde_json::Value, dn: &str) -> &'a serde_json::Value {
+    plan["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["dn"].as_str().unwrap().eq_ignore_ascii_case(dn))
+        .unwrap_or_else(|| panic!("{dn} not in plan"))
+}
+
+/// The strings at `key` of each object in a JSON array.
+pub fn field_strs(v: &serde_json::Value, key: &str) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[key].as_str().unwrap().to_string())
+        .collect()
+}
+
+pub fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}

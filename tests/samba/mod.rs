@@ -13,6 +13,11 @@ use kcdplan::escape::ldif::{decode_spec, unfold};
 
 pub const BASE_DN: &str = "DC=contoso,DC=com";
 
+/// The DN of a computer in the default container.
+pub fn dn(cn: &str) -> String {
+    format!("CN={cn},CN=Computers,{BASE_DN}")
+}
+
 const PACKAGES: &str = "samba-common-bin samba-ad-provision samba-dsdb-modules samba-vfs-modules ldb-tools python3-samba";
 
 /// Lines `ldbmodify` may print on stderr for a successful apply. Measured on
@@ -275,8 +280,9 @@ impl Domain {
         std::fs::write(path, out.stdout).unwrap();
     }
 
-    /// Runs `samba-tool delegation ARGS... -H .. -s ..` and requires success.
-    pub fn samba_tool(&self, args: &[&str]) {
+    /// Runs `samba-tool delegation ARGS... -H .. -s ..`, requires success,
+    /// returns its standard output.
+    pub fn samba_tool(&self, args: &[&str]) -> String {
         let out = run(Command::new("samba-tool")
             .arg("delegation")
             .args(args)
@@ -290,6 +296,7 @@ impl Domain {
             "samba-tool delegation {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Sets userAccountControl directly.
@@ -309,18 +316,7 @@ impl Domain {
     /// `samba-tool delegation show`, whole: (unconstrained, protocol
     /// transition, values, DNs allowed by resource-based delegation).
     pub fn show_all(&self, sam: &str) -> (bool, bool, Vec<String>, Vec<String>) {
-        let out = run(Command::new("samba-tool")
-            .args(["delegation", "show", sam, "-H"])
-            .arg(self.dir.join("private/sam.ldb"))
-            .arg("-s")
-            .arg(self.dir.join("etc/smb.conf")))
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "samba-tool delegation show {sam}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let text = self.samba_tool(&["show", sam]);
         (
             text.contains("UF_TRUSTED_FOR_DELEGATION: True"),
             text.contains("UF_TRUSTED_TO_AUTHENTICATE_FOR_DELEGATION: True"),
