@@ -69,45 +69,45 @@ pub const KNOWN_CLASSES: &[&str] = &[
 
 /// What a `service` cell names after aliases are resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ServiceSpec {
+pub enum ServiceSpec<'a> {
     /// One service class, canonical spelling when known.
-    Class(String),
+    Class(&'a str),
     /// `hyperv`: `cifs` + the migration service.
     HyperV,
 }
 
-impl ServiceSpec {
-    pub fn classes(&self) -> Vec<String> {
+impl<'a> ServiceSpec<'a> {
+    pub fn classes(&self) -> Vec<&'a str> {
         match self {
-            ServiceSpec::Class(c) => vec![c.clone()],
-            ServiceSpec::HyperV => vec!["cifs".to_string(), VSMS.to_string()],
+            ServiceSpec::Class(c) => vec![c],
+            ServiceSpec::HyperV => vec!["cifs", VSMS],
         }
     }
 }
 
 /// Resolves aliases and canonical spellings; errors on a class that cannot
 /// be part of an SPN.
-pub fn parse_service(s: &str) -> Result<ServiceSpec, String> {
+pub fn parse_service(s: &str) -> Result<ServiceSpec<'_>, String> {
     if s.contains('/') {
         return Err("a service class cannot contain '/'".into());
     }
     if s.contains(':') {
         return Err("a service class cannot contain ':' (put the port on the target)".into());
     }
-    let lower = s.to_ascii_lowercase();
-    match lower.as_str() {
-        "hyperv" | "hyper-v" => return Ok(ServiceSpec::HyperV),
-        "smb" => return Ok(ServiceSpec::Class("cifs".into())),
-        "vsms" => return Ok(ServiceSpec::Class(VSMS.into())),
-        _ => {}
+    let is = |name: &str| s.eq_ignore_ascii_case(name);
+    if is("hyperv") || is("hyper-v") {
+        return Ok(ServiceSpec::HyperV);
     }
-    if let Some(k) = KNOWN_CLASSES
-        .iter()
-        .find(|k| k.eq_ignore_ascii_case(&lower))
-    {
-        return Ok(ServiceSpec::Class((*k).to_string()));
+    if is("smb") {
+        return Ok(ServiceSpec::Class("cifs"));
     }
-    Ok(ServiceSpec::Class(s.to_string()))
+    if is("vsms") {
+        return Ok(ServiceSpec::Class(VSMS));
+    }
+    if let Some(k) = KNOWN_CLASSES.iter().find(|k| is(k)) {
+        return Ok(ServiceSpec::Class(k));
+    }
+    Ok(ServiceSpec::Class(s))
 }
 
 /// A known class that `class` (not itself known) looks like a typo of.
@@ -237,22 +237,16 @@ mod tests {
 
     #[test]
     fn aliases_and_canonical_spelling() {
-        assert_eq!(
-            parse_service("SMB").unwrap(),
-            ServiceSpec::Class("cifs".into())
-        );
-        assert_eq!(
-            parse_service("vsms").unwrap(),
-            ServiceSpec::Class(VSMS.into())
-        );
+        assert_eq!(parse_service("SMB").unwrap(), ServiceSpec::Class("cifs"));
+        assert_eq!(parse_service("vsms").unwrap(), ServiceSpec::Class(VSMS));
         assert_eq!(
             parse_service("mssqlsvc").unwrap(),
-            ServiceSpec::Class("MSSQLSvc".into())
+            ServiceSpec::Class("MSSQLSvc")
         );
         assert_eq!(parse_service("HyperV").unwrap(), ServiceSpec::HyperV);
         assert_eq!(
             parse_service("custom").unwrap(),
-            ServiceSpec::Class("custom".into())
+            ServiceSpec::Class("custom")
         );
         assert!(parse_service("cifs/x").is_err());
     }

@@ -2,7 +2,10 @@
 //! de-duplicated, DNs derived, conflicts between rows found, and warnings
 //! about delegations that are legal but probably not what was meant.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
 use serde::Serialize;
 
@@ -119,23 +122,72 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
-/// An ordered set of strings, unique case-insensitively, first spelling kept.
+/// A value folded for case-insensitive comparison (lowercase, character by
+/// character), with its hash. Reused from value to value: no allocation.
+#[derive(Default)]
+struct Folded {
+    text: String,
+    hash: u64,
+}
+
+impl Folded {
+    fn set(&mut self, v: &str, hasher: &DefaultHashBuilder) {
+        self.text.clear();
+        if v.is_ascii() {
+            self.text.push_str(v);
+            self.text.make_ascii_lowercase();
+        } else {
+            self.text.extend(v.chars().flat_map(char::to_lowercase));
+        }
+        self.hash = hasher.hash_one(self.text.as_str());
+    }
+
+    /// Whether `v` folds to this.
+    fn matches(&self, v: &str) -> bool {
+        let f = self.text.as_str();
+        if v.is_ascii() {
+            v.len() == f.len()
+                && v.bytes()
+                    .zip(f.bytes())
+                    .all(|(a, b)| a.to_ascii_lowercase() == b)
+        } else {
+            v.chars().flat_map(char::to_lowercase).eq(f.chars())
+        }
+    }
+}
+
+/// An ordered set of strings, unique case-insensitively, first spelling
+/// kept, with the line that brought each value.
 #[derive(Debug, Default)]
 struct ValueSet {
     values: Vec<String>,
-    seen: HashMap<String, u64>,
+    lines: Vec<u64>,
+    /// (hash of the folded value, index into `values`).
+    index: HashTable<(u64, u32)>,
 }
 
 impl ValueSet {
-    fn insert(&mut self, v: String, line: u64) {
-        if let std::collections::hash_map::Entry::Vacant(e) = self.seen.entry(v.to_lowercase()) {
-            e.insert(line);
-            self.values.push(v);
+    fn find(&self, key: &Folded) -> Option<usize> {
+        self.index
+            .find(key.hash, |&(h, i)| {
+                h == key.hash && key.matches(&self.values[i as usize])
+            })
+            .map(|&(_, i)| i as usize)
+    }
+
+    /// Adds `v` (folded as `key`) unless an equal value is already in.
+    fn insert(&mut self, v: &str, key: &Folded, line: u64) {
+        if self.find(key).is_none() {
+            let i = u32::try_from(self.values.len()).expect("fewer than 2^32 values");
+            self.index
+                .insert_unique(key.hash, (key.hash, i), |&(h, _)| h);
+            self.values.push(v.to_string());
+            self.lines.push(line);
         }
     }
 
-    fn line_of(&self, v: &str) -> Option<u64> {
-        self.seen.get(&v.to_lowercase()).copied()
+    fn line_of(&self, key: &Folded) -> Option<u64> {
+        self.find(key).map(|i| self.lines[i])
     }
 }
 
@@ -144,14 +196,32 @@ pub fn row_values(row: &Row, forms: SpnForms) -> Vec<String> {
     let Some(t) = &row.target else {
         return vec![];
     };
-    let port = t.port.map(|p| format!(":{p}")).unwrap_or_default();
-    let mut out = Vec::new();
+    let mut port_buf = [0u8; 6];
+    let port = match t.port {
+        Some(p) => {
+            use std::io::Write;
+            let mut w = &mut port_buf[..];
+            write!(w, ":{p}").expect("fits");
+            let n = 6 - w.len();
+            std::str::from_utf8(&port_buf[..n]).expect("ASCII")
+        }
+        None => "",
+    };
+    let spn = |class: &str, host: &str| {
+        let mut v = String::with_capacity(class.len() + 1 + host.len() + port.len());
+        v.push_str(class);
+        v.push('/');
+        v.push_str(host);
+        v.push_str(port);
+        v
+    };
+    let mut out = Vec::with_capacity(row.classes.len() * 2);
     for class in &row.classes {
         if forms != SpnForms::Short {
-            out.push(format!("{class}/{}{port}", t.fqdn));
+            out.push(spn(class, &t.fqdn));
         }
         if forms != SpnForms::Fqdn {
-            out.push(format!("{class}/{}{port}", t.short));
+            out.push(spn(class, t.short));
         }
     }
     out
@@ -168,11 +238,36 @@ pub struct Planner<'a> {
     warnings: Vec<Warning>,
     /// near-miss verdicts per service class (few distinct classes, many rows).
     near: HashMap<String, Option<&'static str>>,
+    hasher: DefaultHashBuilder,
+    /// Scratch space for keys, reused from row to row.
+    folded: Folded,
+    scratch: String,
+}
+
+/// A principal as the plan keeps it.
+struct Identity {
+    kind: PrincipalType,
+    written: String,
+    name: String,
+    sam: String,
+    domain: Option<String>,
+}
+
+impl Identity {
+    fn of(p: &crate::validate::Principal) -> Identity {
+        Identity {
+            kind: p.kind,
+            written: p.written.to_string(),
+            name: p.name.to_string(),
+            sam: p.sam(),
+            domain: p.domain.as_deref().map(str::to_string),
+        }
+    }
 }
 
 /// What is known about one principal so far.
 struct Account {
-    principal: crate::validate::Principal,
+    principal: Identity,
     first_line: u64,
     lines: Vec<u64>,
     /// First row of each mode, to report mixing once.
@@ -200,6 +295,9 @@ impl<'a> Planner<'a> {
             accounts: Vec::new(),
             warnings: Vec::new(),
             near: HashMap::new(),
+            hasher: DefaultHashBuilder::default(),
+            folded: Folded::default(),
+            scratch: String::new(),
         }
     }
 
@@ -215,12 +313,12 @@ impl<'a> Planner<'a> {
 
     /// Adds one row; conflicts with earlier rows go to `problems`.
     pub fn add(&mut self, row: Row, problems: &mut Problems) {
-        let key = row.principal.key();
-        let i = match self.index.get(&key) {
+        row.principal.key_into(&mut self.scratch);
+        let i = match self.index.get(self.scratch.as_str()) {
             Some(&i) => i,
             None => {
                 self.accounts.push(Account {
-                    principal: row.principal.clone(),
+                    principal: Identity::of(&row.principal),
                     first_line: row.line,
                     lines: Vec::new(),
                     first_replace: None,
@@ -234,7 +332,8 @@ impl<'a> Planner<'a> {
                     targets: BTreeMap::new(),
                     comments: Vec::new(),
                 });
-                self.index.insert(key, self.accounts.len() - 1);
+                self.index
+                    .insert(self.scratch.clone(), self.accounts.len() - 1);
                 self.accounts.len() - 1
             }
         };
@@ -293,14 +392,16 @@ impl<'a> Planner<'a> {
                     _ => {}
                 }
             }
+            let folded = &mut self.folded;
             for v in row_values(&row, forms) {
+                folded.set(&v, &self.hasher);
                 let (here, there, other) = match row.action {
                     Action::Add => ("added", "removed", &acc.remove),
                     Action::Remove => ("removed", "added", &acc.add),
                     Action::Replace => ("", "", &acc.replace),
                 };
                 if row.action != Action::Replace {
-                    if let Some(l) = other.line_of(&v) {
+                    if let Some(l) = other.line_of(folded) {
                         found.push((
                             Field::Action,
                             format!(
@@ -312,28 +413,31 @@ impl<'a> Planner<'a> {
                     }
                 }
                 match row.action {
-                    Action::Add => acc.add.insert(v, row.line),
-                    Action::Remove => acc.remove.insert(v, row.line),
-                    Action::Replace => acc.replace.insert(v, row.line),
+                    Action::Add => acc.add.insert(&v, folded, row.line),
+                    Action::Remove => acc.remove.insert(&v, folded, row.line),
+                    Action::Replace => acc.replace.insert(&v, folded, row.line),
                 }
             }
             if let Some(c) = &row.comment {
-                if !acc.comments.contains(c) {
-                    acc.comments.push(c.clone());
+                if !acc.comments.iter().any(|k| k == c) {
+                    acc.comments.push(c.to_string());
                 }
             }
         }
 
         // Row-level warnings.
         for c in &row.classes {
-            let verdict = match self.near.get(c) {
+            let verdict = match self.near.get(*c) {
                 Some(v) => *v,
-                None => *self.near.entry(c.clone()).or_insert(names::near_miss(c)),
+                None => *self
+                    .near
+                    .entry(c.to_string())
+                    .or_insert(names::near_miss(c)),
             };
             if let Some(k) = verdict {
                 warn.push(format!(
                     "service '{}' looks like a misspelling of '{k}'",
-                    show(&row.service_written)
+                    show(row.service_written)
                 ));
             }
         }
@@ -363,13 +467,16 @@ impl<'a> Planner<'a> {
                 ));
             }
             if row.action != Action::Remove {
-                let e = acc
-                    .targets
-                    .entry(t.fqdn.to_lowercase())
-                    .or_insert((false, false, row.line));
+                self.folded.set(&t.fqdn, &self.hasher);
+                let host = self.folded.text.as_str();
+                if !acc.targets.contains_key(host) {
+                    acc.targets
+                        .insert(host.to_string(), (false, false, row.line));
+                }
+                let e = acc.targets.get_mut(host).expect("inserted");
                 for c in &row.classes {
-                    e.0 |= c == VSMS;
-                    e.1 |= c == "cifs";
+                    e.0 |= *c == VSMS;
+                    e.1 |= *c == "cifs";
                 }
             }
         }

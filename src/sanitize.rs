@@ -25,35 +25,51 @@ pub fn is_forbidden(c: char) -> bool {
         )
 }
 
-/// The text with every forbidden character escaped. Backslashes are kept
-/// as they are: DNs are full of them and an admin must recognise the DN.
-pub fn show(s: &str) -> String {
-    if s.bytes().all(|b| (0x20..0x7F).contains(&b)) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if is_forbidden(c) => out.push_str(&format!("\\u{{{:04X}}}", c as u32)),
-            c => out.push(c),
+/// The text with every forbidden character escaped, for `format!` and
+/// friends (no copy is made). Backslashes are kept as they are: DNs are
+/// full of them and an admin must recognise the DN.
+pub fn show(s: &str) -> Shown<'_> {
+    Shown(s)
+}
+
+/// See [`show`].
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a>(&'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write;
+        let s = self.0;
+        if s.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+            return f.write_str(s);
         }
+        for c in s.chars() {
+            match c {
+                '\t' => f.write_str("\\t")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                c if is_forbidden(c) => write!(f, "\\u{{{:04X}}}", c as u32)?,
+                c => f.write_char(c)?,
+            }
+        }
+        Ok(())
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn show_s(s: &str) -> String {
+        show(s).to_string()
+    }
+
     #[test]
     fn escapes_controls_and_bidi() {
-        assert_eq!(show("a\u{0}b"), "a\\u{0000}b");
-        assert_eq!(show("x\u{202E}y"), "x\\u{202E}y");
-        assert_eq!(show("tab\there\n"), "tab\\there\\n");
-        assert_eq!(show("MÜLLER-PC"), "MÜLLER-PC");
-        assert_eq!(show("a\\, b"), "a\\, b");
+        assert_eq!(show_s("a\u{0}b"), "a\\u{0000}b");
+        assert_eq!(show_s("x\u{202E}y"), "x\\u{202E}y");
+        assert_eq!(show_s("tab\there\n"), "tab\\there\\n");
+        assert_eq!(show_s("MÜLLER-PC"), "MÜLLER-PC");
+        assert_eq!(show_s("a\\, b"), "a\\, b");
     }
 }

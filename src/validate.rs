@@ -2,6 +2,8 @@
 //! each problem located at its file, line and column. Nothing here looks
 //! across rows; that is the planner's job.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::columns::{Field, Header};
@@ -57,83 +59,143 @@ impl PrincipalType {
     }
 }
 
-/// The delegating account of a row.
+/// The delegating account of a row, borrowed from the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
+pub struct Principal<'a> {
     pub kind: PrincipalType,
     /// As written in the CSV.
-    pub written: String,
+    pub written: &'a str,
     /// Computer: the host's first label; user/gMSA: the name without `$`.
-    pub name: String,
-    /// The account's sAMAccountName (`VMHOST1$`, `svc-web`, `gmsa-web$`).
-    pub sam: String,
-    /// DNS domain the account lives in, when known.
-    pub domain: Option<String>,
+    pub name: &'a str,
+    /// DNS domain the account lives in (lowercase), when known.
+    pub domain: Option<Cow<'a, str>>,
 }
 
-impl Principal {
-    /// Grouping key: same account, however it was spelled.
-    pub fn key(&self) -> String {
-        format!(
-            "{}|{}",
-            self.domain.as_deref().unwrap_or(""),
-            self.sam.to_lowercase()
-        )
+impl Principal<'_> {
+    /// The account's sAMAccountName (`VMHOST1$`, `svc-web`, `gmsa-web$`).
+    pub fn sam(&self) -> String {
+        match self.kind {
+            PrincipalType::Computer => format!("{}$", self.name.to_uppercase()),
+            PrincipalType::Gmsa => format!("{}$", self.name),
+            PrincipalType::User => self.written.to_string(),
+        }
+    }
+
+    /// Grouping key (same account, however it was spelled), written into
+    /// `out`: the domain and the lowercase sAMAccountName.
+    pub fn key_into(&self, out: &mut String) {
+        out.clear();
+        out.push_str(self.domain.as_deref().unwrap_or(""));
+        out.push('|');
+        let sam = match self.kind {
+            PrincipalType::User => self.written,
+            _ => self.name,
+        };
+        if sam.is_ascii() {
+            let start = out.len();
+            out.push_str(sam);
+            out[start..].make_ascii_lowercase();
+            if self.kind != PrincipalType::User {
+                out.push('$');
+            }
+        } else {
+            out.push_str(&self.sam().to_lowercase());
+        }
     }
 }
 
 /// The host a row delegates to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub struct Target<'a> {
     /// First label as written.
-    pub short: String,
+    pub short: &'a str,
     /// Fully qualified name (written or derived from the domain).
-    pub fqdn: String,
+    pub fqdn: Cow<'a, str>,
     /// Whether the FQDN was written in the CSV (not derived).
     pub fqdn_written: bool,
     pub port: Option<u16>,
 }
 
-impl Target {
+impl Target<'_> {
     /// The DNS domain of the target (everything after the first label).
     pub fn domain(&self) -> &str {
         self.fqdn.split_once('.').map(|(_, d)| d).unwrap_or("")
     }
 }
 
-/// A checked row.
+/// A checked row; text is borrowed from the input where it can be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
+pub struct Row<'a> {
     pub line: u64,
-    pub principal: Principal,
+    pub principal: Principal<'a>,
     /// Service as written (for messages).
-    pub service_written: String,
+    pub service_written: &'a str,
     /// Canonical service classes (two for `hyperv`, none for a clearing `replace`).
-    pub classes: Vec<String>,
+    pub classes: Vec<&'a str>,
     /// `None` only for a `replace` row with no service and target (clear).
-    pub target: Option<Target>,
+    pub target: Option<Target<'a>>,
     pub action: Action,
     pub protocol: Option<Protocol>,
     pub dn: Option<Dn>,
-    pub comment: Option<String>,
+    pub comment: Option<&'a str>,
+}
+
+/// A short cell in ASCII lowercase, to match keywords without allocating;
+/// a cell too long to be a keyword matches none.
+struct Keyword {
+    buf: [u8; 16],
+    len: usize,
+}
+
+impl Keyword {
+    fn of(s: &str) -> Keyword {
+        let mut k = Keyword {
+            buf: [0; 16],
+            len: 0,
+        };
+        if s.len() <= k.buf.len() {
+            k.buf[..s.len()].copy_from_slice(s.as_bytes());
+            k.buf.make_ascii_lowercase();
+            k.len = s.len();
+        }
+        k
+    }
+
+    fn as_str(&self) -> &str {
+        match std::str::from_utf8(&self.buf[..self.len]) {
+            Ok(s) if self.len > 0 => s,
+            // Too long (or empty, which the reader never gives): no keyword.
+            _ => "\u{1}",
+        }
+    }
+}
+
+/// `s` in lowercase, borrowed when it already is.
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
 }
 
 /// Checks one row on its own; every problem in it is returned, in the
 /// order of its columns.
-pub fn validate_row(
+pub fn validate_row<'a>(
     file: &str,
     header: &Header,
-    raw: &RawRow,
-    opts: &Options,
-) -> Result<Row, Vec<Problem>> {
+    raw: &RawRow<'a>,
+    opts: &'a Options,
+) -> Result<Row<'a>, Vec<Problem>> {
     let mut problems = Vec::new();
     let at = |f: Field| Location::cell(file, raw.line, header.spelling(f));
     let mut bad = |f: Field, msg: String| problems.push(Problem::new(at(f), msg));
 
     let action = match raw
         .get(Field::Action)
-        .map(str::to_ascii_lowercase)
-        .as_deref()
+        .map(Keyword::of)
+        .as_ref()
+        .map(Keyword::as_str)
     {
         None | Some("add") => Some(Action::Add),
         Some("remove") | Some("delete") => Some(Action::Remove),
@@ -151,8 +213,9 @@ pub fn validate_row(
     };
     let protocol = match raw
         .get(Field::Protocol)
-        .map(str::to_ascii_lowercase)
-        .as_deref()
+        .map(Keyword::of)
+        .as_ref()
+        .map(Keyword::as_str)
     {
         None => None,
         Some("kerberos") | Some("kerberos-only") | Some("kerberosonly") => Some(Protocol::Kerberos),
@@ -170,8 +233,9 @@ pub fn validate_row(
     };
     let kind = match raw
         .get(Field::PrincipalType)
-        .map(str::to_ascii_lowercase)
-        .as_deref()
+        .map(Keyword::of)
+        .as_ref()
+        .map(Keyword::as_str)
     {
         None | Some("computer") => Some(PrincipalType::Computer),
         Some("user") => Some(PrincipalType::User),
@@ -208,7 +272,7 @@ pub fn validate_row(
         bad(Field::Principal, "the principal is empty".into());
     }
     // Target host, parsed before the principal so its domain can serve both.
-    let mut target_parts: Option<(String, Option<u16>)> = None;
+    let mut target_parts: Option<(&str, Option<u16>)> = None;
     match target {
         None if !clearing => bad(Field::Target, empty_msg("target", action)),
         None => {}
@@ -216,7 +280,7 @@ pub fn validate_row(
             Err(e) => bad(Field::Target, e),
             Ok((host, port)) => match names::check_host(host) {
                 Err(e) => bad(Field::Target, e),
-                Ok(()) => target_parts = Some((host.to_string(), port)),
+                Ok(()) => target_parts = Some((host, port)),
             },
         },
     }
@@ -235,9 +299,13 @@ pub fn validate_row(
         },
     };
 
-    let target_domain = target_parts
-        .as_ref()
-        .and_then(|(h, _)| h.split_once('.').map(|(_, d)| d.to_lowercase()));
+    let option_domain = opts.domain.as_deref().map(Cow::Borrowed);
+    // --domain, else the target's domain.
+    let fallback_domain = || {
+        option_domain.clone().or_else(|| {
+            target_parts.and_then(|(h, _)| h.split_once('.').map(|(_, d)| lowercase(d)))
+        })
+    };
 
     let mut principal = None;
     if let (Some(p), Some(kind)) = (principal_written, kind) {
@@ -247,18 +315,14 @@ pub fn validate_row(
                 match names::check_host(p_host) {
                     Err(e) => bad(Field::Principal, e),
                     Ok(()) => {
-                        let (short, domain) = match p_host.split_once('.') {
-                            Some((s, d)) => (s.to_string(), Some(d.to_lowercase())),
-                            None => (
-                                p_host.to_string(),
-                                opts.domain.clone().or(target_domain.clone()),
-                            ),
+                        let (name, domain) = match p_host.split_once('.') {
+                            Some((s, d)) => (s, Some(lowercase(d))),
+                            None => (p_host, fallback_domain()),
                         };
                         principal = Some(Principal {
                             kind,
-                            written: p.to_string(),
-                            sam: format!("{}$", short.to_uppercase()),
-                            name: short,
+                            written: p,
+                            name,
                             domain,
                         });
                     }
@@ -267,18 +331,11 @@ pub fn validate_row(
             PrincipalType::User | PrincipalType::Gmsa => match names::check_sam(p) {
                 Err(e) => bad(Field::Principal, e),
                 Ok(()) => {
-                    let name = p.trim_end_matches('$').to_string();
-                    let sam = if kind == PrincipalType::Gmsa {
-                        format!("{name}$")
-                    } else {
-                        p.to_string()
-                    };
                     principal = Some(Principal {
                         kind,
-                        written: p.to_string(),
-                        name,
-                        sam,
-                        domain: opts.domain.clone().or(target_domain.clone()),
+                        written: p,
+                        name: p.trim_end_matches('$'),
+                        domain: fallback_domain(),
                     });
                 }
             },
@@ -288,26 +345,25 @@ pub fn validate_row(
     // The target's FQDN, from the row, the principal's domain or --domain.
     let mut target_out = None;
     if let Some((host, port)) = target_parts {
-        let domain = opts
-            .domain
-            .clone()
-            .or_else(|| principal.as_ref().and_then(|p| p.domain.clone()));
         match host.split_once('.') {
             Some((short, _)) => {
                 target_out = Some(Target {
-                    short: short.to_string(),
-                    fqdn: host.clone(),
+                    short,
+                    fqdn: Cow::Borrowed(host),
                     fqdn_written: true,
                     port,
                 })
             }
-            None => match domain {
+            None => match option_domain
+                .as_deref()
+                .or_else(|| principal.as_ref().and_then(|p| p.domain.as_deref()))
+            {
                 // The principal's own problem is already reported.
                 None if principal_written.is_some() && principal.is_none() => {}
                 Some(d) => {
                     target_out = Some(Target {
-                        short: host.clone(),
-                        fqdn: format!("{host}.{d}"),
+                        short: host,
+                        fqdn: Cow::Owned(format!("{host}.{d}")),
                         fqdn_written: false,
                         port,
                     })
@@ -316,7 +372,7 @@ pub fn validate_row(
                     Field::Target,
                     format!(
                         "'{}' is a short name and the domain is unknown; give --domain or write the FQDN",
-                        show(&host)
+                        show(host)
                     ),
                 ),
             },
@@ -328,7 +384,7 @@ pub fn validate_row(
                 Field::Principal,
                 format!(
                     "'{}': the domain is unknown, so its DN cannot be derived; give --domain, an FQDN, or a dn column",
-                    show(&p.written)
+                    show(p.written)
                 ),
             );
         }
@@ -348,13 +404,13 @@ pub fn validate_row(
     Ok(Row {
         line: raw.line,
         principal: principal.expect("checked above"),
-        service_written: service.unwrap_or("").to_string(),
+        service_written: service.unwrap_or(""),
         classes,
         target: target_out,
         action: action.expect("checked above"),
         protocol,
         dn,
-        comment: raw.get(Field::Comment).map(str::to_string),
+        comment: raw.get(Field::Comment),
     })
 }
 
