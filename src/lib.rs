@@ -142,7 +142,9 @@ fn report_warnings(planned: &Planned, err: &mut dyn Write) -> Result<()> {
 }
 
 /// Renders every artifact into `dir` (an empty folder) and returns the
-/// written files with their SHA-256, in render order.
+/// written files with their SHA-256, in [`ARTIFACTS`] order. The artifacts
+/// before the summary are independent of each other and render in
+/// parallel; the summary comes last, as it lists their SHA-256.
 pub fn render_into(
     dir: &Path,
     planned: &Planned,
@@ -151,21 +153,49 @@ pub fn render_into(
     let mut ctx = Context::new(&planned.source, &planned.options, &planned.plan);
     ctx.current = planned.current.clone();
     ctx.overridden_templates = templates.overridden().to_vec();
-    let names: Vec<&str> = ARTIFACTS
+    let (names, last): (Vec<&str>, Vec<&str>) = ARTIFACTS
         .iter()
         .copied()
         .filter(|n| *n != "rollback.ldif" || planned.current.is_some())
-        .collect();
-    for name in names {
-        let value = ctx.value();
-        let path = dir.join(name);
-        let file = output::HashingFile::create(&path)?;
-        let file = templates.render_to(name, &value, file)?;
-        let sha256 = file.finish()?;
-        ctx.artifacts.push(ArtifactInfo {
+        .partition(|n| *n != render::SUMMARY);
+    let render_one = |ctx: &Context, name: &str| -> Result<ArtifactInfo> {
+        let file = output::HashingFile::create(&dir.join(name))?;
+        let file = templates.render_to(name, &ctx.value(), file)?;
+        Ok(ArtifactInfo {
             name: name.to_string(),
-            sha256,
-        });
+            sha256: file.finish()?,
+        })
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, names.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Vec<std::sync::Mutex<Option<Result<ArtifactInfo>>>> =
+        names.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(name) = names.get(i) else { break };
+                let result = render_one(&ctx, name);
+                let failed = result.is_err();
+                *done[i].lock().expect("no panic while held") = Some(result);
+                if failed {
+                    // Let the other workers stop at their next file.
+                    next.fetch_add(names.len(), std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    for slot in done {
+        // A file not rendered because another failed first has no result.
+        if let Some(result) = slot.into_inner().expect("no panic while held") {
+            ctx.artifacts.push(result?);
+        }
+    }
+    for name in last {
+        let info = render_one(&ctx, name)?;
+        ctx.artifacts.push(info);
     }
     Ok(ctx.artifacts)
 }

@@ -6,6 +6,8 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
 
 use sha2::{Digest, Sha256};
 
@@ -89,43 +91,151 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// A file being written that computes its SHA-256 on the way.
+/// A file being written that computes its SHA-256 on the way. Hashing and
+/// the writes run on a second thread, fed in large chunks, while the caller
+/// renders the next bytes; memory stays at a few chunks whatever the size
+/// of the file.
 pub struct HashingFile {
-    file: io::BufWriter<fs::File>,
-    hasher: Sha256,
+    buf: Vec<u8>,
+    chunks: Option<mpsc::SyncSender<Vec<u8>>>,
+    /// Chunks the writer is done with, to be filled again.
+    spare: mpsc::Receiver<Vec<u8>>,
+    writer: Option<thread::JoinHandle<io::Result<String>>>,
     path: PathBuf,
 }
 
+const CHUNK: usize = 1 << 18;
+
 impl HashingFile {
     pub fn create(path: &Path) -> Result<HashingFile> {
-        let file = fs::File::create(path).map_err(|e| Error::io("create", path, e))?;
+        let mut file = fs::File::create(path).map_err(|e| Error::io("create", path, e))?;
+        let (chunks, full) = mpsc::sync_channel::<Vec<u8>>(4);
+        let (give_back, spare) = mpsc::channel();
+        let writer = thread::spawn(move || {
+            let mut hasher = Sha256::new();
+            for chunk in full {
+                hasher.update(&chunk);
+                file.write_all(&chunk)?;
+                let _ = give_back.send(chunk);
+            }
+            file.sync_all()?;
+            Ok(crate::input::hex(&hasher.finalize()))
+        });
         Ok(HashingFile {
-            file: io::BufWriter::with_capacity(1 << 16, file),
-            hasher: Sha256::new(),
+            buf: Vec::with_capacity(CHUNK),
+            chunks: Some(chunks),
+            spare,
+            writer: Some(writer),
             path: path.to_path_buf(),
         })
     }
 
-    /// Flushes, syncs and returns the hex SHA-256 of what was written.
-    pub fn finish(self) -> Result<String> {
+    /// Hands the buffered bytes to the writer.
+    fn send(&mut self) -> io::Result<()> {
+        let next = match self.spare.try_recv() {
+            Ok(mut b) => {
+                b.clear();
+                b
+            }
+            Err(_) => Vec::with_capacity(CHUNK),
+        };
+        let full = std::mem::replace(&mut self.buf, next);
+        let sent = self.chunks.as_ref().map(|c| c.send(full).is_ok());
+        match sent {
+            Some(true) => Ok(()),
+            // The writer stopped: its error says why.
+            _ => Err(self
+                .stop()
+                .err()
+                .unwrap_or_else(|| io::Error::other("the file writer stopped"))),
+        }
+    }
+
+    /// Ends the writer thread and returns its result.
+    fn stop(&mut self) -> io::Result<String> {
+        self.chunks = None;
+        match self.writer.take() {
+            Some(w) => w
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the file writer failed"))),
+            None => Err(io::Error::other("the file writer stopped")),
+        }
+    }
+
+    /// Writes what is left, syncs and returns the hex SHA-256 of the file.
+    pub fn finish(mut self) -> Result<String> {
+        if !self.buf.is_empty() {
+            self.send().map_err(|e| Error::io("write", &self.path, e))?;
+        }
         let path = self.path.clone();
-        let file = self
-            .file
-            .into_inner()
-            .map_err(|e| Error::io("write", &path, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io("write", &path, e))?;
-        Ok(crate::input::hex(&self.hasher.finalize()))
+        self.stop().map_err(|e| Error::io("write", &path, e))
     }
 }
 
 impl Write for HashingFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
+        Ok(())
+    }
+}
+
+impl Drop for HashingFile {
+    /// On an error path the writer is still joined, so the file is closed
+    /// before its folder is removed.
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            let _ = self.stop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many chunks, written in odd-sized pieces: the file holds every byte
+    /// in order and the SHA-256 is the file's.
+    #[test]
+    fn hashing_file_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.txt");
+        let mut expected = Vec::new();
+        let mut f = HashingFile::create(&path).unwrap();
+        for i in 0..200_000u32 {
+            let piece = format!("{i}:{}\n", "x".repeat((i % 37) as usize));
+            f.write_all(piece.as_bytes()).unwrap();
+            expected.extend_from_slice(piece.as_bytes());
+        }
+        assert!(expected.len() > 8 * CHUNK, "spans many chunks");
+        let sha = f.finish().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), expected);
+        assert_eq!(sha, crate::input::hex(&Sha256::digest(&expected)));
+    }
+
+    /// A file that cannot be written reports the writer's own error.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn hashing_file_reports_write_errors() {
+        let mut f = HashingFile::create(Path::new("/dev/full")).unwrap();
+        let chunk = vec![b'x'; CHUNK];
+        let mut failed = None;
+        for _ in 0..16 {
+            if let Err(e) = f.write_all(&chunk) {
+                failed = Some(e);
+                break;
+            }
+        }
+        let err = match failed {
+            Some(e) => e.to_string(),
+            None => f.finish().unwrap_err().to_string(),
+        };
+        assert!(err.contains("No space left on device"), "{err}");
     }
 }

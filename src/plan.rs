@@ -27,6 +27,15 @@ pub enum Mode {
     Replace,
 }
 
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Update => "update",
+            Mode::Replace => "replace",
+        }
+    }
+}
+
 /// Everything planned for one delegating account.
 #[derive(Debug, Clone, Serialize)]
 pub struct PrincipalPlan {
@@ -93,6 +102,16 @@ pub enum DnSource {
     Derived,
     /// The directory export (`--current`).
     Export,
+}
+
+impl DnSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnSource::Csv => "csv",
+            DnSource::Derived => "derived",
+            DnSource::Export => "export",
+        }
+    }
 }
 
 /// A computer principal's DNS name (lowercase), when its domain is known.
@@ -619,5 +638,57 @@ fn action_word(a: Action) -> &'static str {
         Action::Add => "add",
         Action::Remove => "remove",
         Action::Replace => "replace",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set_of(values: &[&str]) -> (ValueSet, DefaultHashBuilder) {
+        let hasher = DefaultHashBuilder::default();
+        let mut set = ValueSet::default();
+        let mut key = Folded::default();
+        for (line, v) in values.iter().enumerate() {
+            key.set(v, &hasher);
+            set.insert(v, &key, line as u64 + 2);
+        }
+        (set, hasher)
+    }
+
+    #[test]
+    fn value_set_is_caseless_and_keeps_the_first_spelling() {
+        let (set, hasher) = set_of(&[
+            "cifs/MÜLLER-PC.contoso.com",
+            "CIFS/müller-pc.CONTOSO.com",
+            "http/web1",
+            "HTTP/WEB1",
+            "http/web2",
+        ]);
+        assert_eq!(
+            set.values,
+            ["cifs/MÜLLER-PC.contoso.com", "http/web1", "http/web2"]
+        );
+        assert_eq!(set.lines, [2, 4, 6]);
+        let mut key = Folded::default();
+        key.set("Http/Web2", &hasher);
+        assert_eq!(set.line_of(&key), Some(6));
+        key.set("http/web3", &hasher);
+        assert_eq!(set.line_of(&key), None);
+        // Folding is by character: the Kelvin sign folds to 'k'.
+        let (set, hasher) = set_of(&["host/kdc"]);
+        key.set("HOST/\u{212A}DC", &hasher);
+        assert_eq!(set.line_of(&key), Some(2));
+        assert!(key.matches("host/KDC"));
+        assert!(!key.matches("host/kd"));
+    }
+
+    #[test]
+    fn value_set_survives_growth() {
+        let values: Vec<String> = (0..5000).map(|i| format!("cifs/host{i}")).collect();
+        let upper: Vec<String> = values.iter().map(|v| v.to_uppercase()).collect();
+        let all: Vec<&str> = values.iter().chain(&upper).map(String::as_str).collect();
+        let (set, _) = set_of(&all);
+        assert_eq!(set.values, values);
     }
 }

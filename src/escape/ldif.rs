@@ -30,12 +30,21 @@ pub fn is_safe_string(v: &str) -> bool {
 /// The part after the attribute name: `: value` or `:: base64`.
 /// An empty value is written `:` with nothing after it.
 pub fn value_spec(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() + 2);
+    write_value_spec(&mut out, v).expect("a String takes any text");
+    out
+}
+
+/// Writes [`value_spec`]`(v)` to `out`.
+pub fn write_value_spec(out: &mut impl std::fmt::Write, v: &str) -> std::fmt::Result {
     if v.is_empty() {
-        ":".to_string()
+        out.write_str(":")
     } else if is_safe_string(v) {
-        format!(": {v}")
+        out.write_str(": ")?;
+        out.write_str(v)
     } else {
-        format!(":: {}", STANDARD.encode(v.as_bytes()))
+        out.write_str(":: ")?;
+        out.write_str(&STANDARD.encode(v.as_bytes()))
     }
 }
 

@@ -5,18 +5,50 @@
 
 pub fn text(v: &str) -> String {
     let mut out = String::with_capacity(v.len() + 4);
-    for c in v.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '~' | '&' | '!' | '{'
-            | '}' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
+    write_text(&mut out, v).expect("a String takes any text");
     out
+}
+
+fn special(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '`'
+            | '*'
+            | '_'
+            | '['
+            | ']'
+            | '<'
+            | '>'
+            | '|'
+            | '#'
+            | '~'
+            | '&'
+            | '!'
+            | '{'
+            | '}'
+            | '\n'
+            | '\r'
+            | '\t'
+    )
+}
+
+/// Writes [`text`]`(v)` to `out`.
+pub fn write_text(out: &mut impl std::fmt::Write, v: &str) -> std::fmt::Result {
+    let mut rest = v;
+    // Copy runs of plain characters whole.
+    while let Some(i) = rest.find(special) {
+        out.write_str(&rest[..i])?;
+        let c = rest[i..].chars().next().expect("found");
+        match c {
+            '\n' | '\r' | '\t' => out.write_char(' ')?,
+            c => {
+                out.write_char('\\')?;
+                out.write_char(c)?;
+            }
+        }
+        rest = &rest[i + c.len_utf8()..];
+    }
+    out.write_str(rest)
 }
 
 #[cfg(test)]

@@ -10,15 +10,24 @@ pub const QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201
 /// `'value'` with every single-quote character doubled.
 pub fn literal(v: &str) -> String {
     let mut out = String::with_capacity(v.len() + 2);
-    out.push('\'');
-    for c in v.chars() {
-        if QUOTES.contains(&c) {
-            out.push(c);
-        }
-        out.push(c);
-    }
-    out.push('\'');
+    write_literal(&mut out, v).expect("a String takes any text");
     out
+}
+
+/// Writes [`literal`]`(v)` to `out`.
+pub fn write_literal(out: &mut impl std::fmt::Write, v: &str) -> std::fmt::Result {
+    out.write_char('\'')?;
+    let mut rest = v;
+    // Copy runs without quote characters whole; double each quote.
+    while let Some(i) = rest.find(QUOTES) {
+        let q = rest[i..].chars().next().expect("found");
+        let end = i + q.len_utf8();
+        out.write_str(&rest[..end])?;
+        out.write_char(q)?;
+        rest = &rest[end..];
+    }
+    out.write_str(rest)?;
+    out.write_char('\'')
 }
 
 /// Decodes a literal written by [`literal`] (or any single-quoted

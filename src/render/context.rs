@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::config::Options;
 use crate::input::Source;
-use crate::plan::{Plan, PrincipalPlan, Warning};
+use crate::plan::{Plan, PrincipalPlan};
 
 /// Version of the plan.json layout; bump on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -49,7 +49,8 @@ pub struct Context<'a> {
     pub options: &'a Options,
     pub plan: Arc<Plan>,
     pub totals: Totals,
-    /// SHA-256 of the artifacts rendered before the summary.
+    /// SHA-256 of the other artifacts: filled for the summary, which is
+    /// rendered last; empty for the others, which render in parallel.
     pub artifacts: Vec<ArtifactInfo>,
     /// Template names overridden by `--templates`.
     pub overridden_templates: Vec<String>,
@@ -159,14 +160,235 @@ impl Object for Principals {
             Some(only) => *only.get(i)?,
             None => i,
         };
-        let p: &PrincipalPlan = self.plan.principals.get(i)?;
-        Some(Value::from(Serde(p)))
+        self.plan.principals.get(i)?;
+        Some(Value::from_object(PrincipalView {
+            plan: self.plan.clone(),
+            i,
+        }))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::Seq(match &self.only {
             Some(only) => only.len(),
             None => self.plan.principals.len(),
+        })
+    }
+}
+
+/// One principal, read field by field when a template asks: a template
+/// that only needs `p.dn` and `p.add` does not convert the rest.
+#[derive(Debug)]
+struct PrincipalView {
+    plan: Arc<Plan>,
+    i: usize,
+}
+
+/// The fields of a principal, in plan.json order.
+const PRINCIPAL_FIELDS: &[&str] = &[
+    "principal",
+    "type",
+    "sam_account_name",
+    "domain",
+    "dn",
+    "dn_source",
+    "mode",
+    "add",
+    "remove",
+    "replace",
+    "protocol",
+    "lines",
+    "comments",
+    "before",
+    "delta",
+];
+
+impl PrincipalView {
+    fn get(&self) -> &PrincipalPlan {
+        &self.plan.principals[self.i]
+    }
+
+    fn list(&self, list: List) -> Value {
+        Value::from_object(ListView {
+            plan: self.plan.clone(),
+            i: self.i,
+            list,
+        })
+    }
+}
+
+impl Object for PrincipalView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let p = self.get();
+        let some_str = |s: Option<&str>| s.map(Value::from).unwrap_or(Value::from(()));
+        Some(match key.as_str()? {
+            "principal" => Value::from(p.principal.as_str()),
+            "type" => Value::from(p.kind.as_str()),
+            "sam_account_name" => Value::from(p.sam_account_name.as_str()),
+            "domain" => some_str(p.domain.as_deref()),
+            "dn" => Value::from(p.dn.as_str()),
+            "dn_source" => Value::from(p.dn_source.as_str()),
+            "mode" => Value::from(p.mode.as_str()),
+            "add" => self.list(List::Add),
+            "remove" => self.list(List::Remove),
+            "replace" => self.list(List::Replace),
+            "protocol" => some_str(p.protocol.map(|x| x.as_str())),
+            "lines" => self.list(List::Lines),
+            "comments" => self.list(List::Comments),
+            "before" => match &p.before {
+                None => Value::from(()),
+                Some(_) => Value::from_object(BeforeView {
+                    plan: self.plan.clone(),
+                    i: self.i,
+                }),
+            },
+            "delta" => match &p.delta {
+                None => Value::from(()),
+                Some(_) => Value::from_object(DeltaView {
+                    plan: self.plan.clone(),
+                    i: self.i,
+                }),
+            },
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(PRINCIPAL_FIELDS)
+    }
+}
+
+/// A principal's state in the export (`p.before`).
+#[derive(Debug)]
+struct BeforeView {
+    plan: Arc<Plan>,
+    i: usize,
+}
+
+impl Object for BeforeView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let b = self.plan.principals[self.i].before.as_ref()?;
+        Some(match key.as_str()? {
+            "values" => Value::from_object(ListView {
+                plan: self.plan.clone(),
+                i: self.i,
+                list: List::BeforeValues,
+            }),
+            "user_account_control" => Value::from(b.user_account_control),
+            "protocol" => Value::from(b.protocol.as_str()),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["values", "user_account_control", "protocol"])
+    }
+}
+
+/// A principal's change against the export (`p.delta`).
+#[derive(Debug)]
+struct DeltaView {
+    plan: Arc<Plan>,
+    i: usize,
+}
+
+impl Object for DeltaView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let d = self.plan.principals[self.i].delta.as_ref()?;
+        let list = |list| {
+            Value::from_object(ListView {
+                plan: self.plan.clone(),
+                i: self.i,
+                list,
+            })
+        };
+        Some(match key.as_str()? {
+            "delete" => list(List::DeltaDelete),
+            "add" => list(List::DeltaAdd),
+            "after" => list(List::DeltaAfter),
+            "uac" => Value::from(Serde(d.uac)),
+            "changes" => Value::from(d.changes),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["delete", "add", "after", "uac", "changes"])
+    }
+}
+
+/// Which list of a principal a [`ListView`] shows.
+#[derive(Debug, Clone, Copy)]
+enum List {
+    Add,
+    Remove,
+    Replace,
+    Lines,
+    Comments,
+    BeforeValues,
+    DeltaDelete,
+    DeltaAdd,
+    DeltaAfter,
+}
+
+/// One of a principal's lists, item by item.
+#[derive(Debug)]
+struct ListView {
+    plan: Arc<Plan>,
+    i: usize,
+    list: List,
+}
+
+impl ListView {
+    fn strings(&self) -> &[String] {
+        let p = &self.plan.principals[self.i];
+        let before = p.before.as_ref();
+        let delta = p.delta.as_ref();
+        match self.list {
+            List::Add => &p.add,
+            List::Remove => &p.remove,
+            List::Replace => &p.replace,
+            List::Comments => &p.comments,
+            List::BeforeValues => before.map_or(&[], |b| &b.values),
+            List::DeltaDelete => delta.map_or(&[], |d| &d.delete),
+            List::DeltaAdd => delta.map_or(&[], |d| &d.add),
+            List::DeltaAfter => delta.map_or(&[], |d| &d.after),
+            List::Lines => &[],
+        }
+    }
+}
+
+impl Object for ListView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let k = key.as_usize()?;
+        match self.list {
+            List::Lines => self.plan.principals[self.i]
+                .lines
+                .get(k)
+                .map(|&l| Value::from(l)),
+            _ => self.strings().get(k).map(|s| Value::from(s.as_str())),
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(match self.list {
+            List::Lines => self.plan.principals[self.i].lines.len(),
+            _ => self.strings().len(),
         })
     }
 }
@@ -183,13 +405,57 @@ impl Object for Warnings {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let w: &Warning = self.plan.warnings.get(key.as_usize()?)?;
-        Some(Value::from(Serde(w)))
+        let i = key.as_usize()?;
+        self.plan.warnings.get(i)?;
+        Some(Value::from_object(WarningView {
+            plan: self.plan.clone(),
+            i,
+        }))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::Seq(self.plan.warnings.len())
     }
+}
+
+/// One warning, field by field.
+#[derive(Debug)]
+struct WarningView {
+    plan: Arc<Plan>,
+    i: usize,
+}
+
+impl Object for WarningView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let w = &self.plan.warnings[self.i];
+        Some(match key.as_str()? {
+            "line" => Value::from(w.line),
+            "principal" => Value::from(w.principal.as_str()),
+            "message" => Value::from(w.message.as_str()),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["line", "principal", "message"])
+    }
+}
+
+/// A principal or warning of the plan as JSON, straight from the plan
+/// (the same bytes serde writes for it, without converting it to template
+/// values first); `None` for any other value.
+pub fn plan_item_json(value: &Value) -> Option<serde_json::Result<String>> {
+    if let Some(p) = value.downcast_object_ref::<PrincipalView>() {
+        return Some(serde_json::to_string(p.get()));
+    }
+    if let Some(w) = value.downcast_object_ref::<WarningView>() {
+        return Some(serde_json::to_string(&w.plan.warnings[w.i]));
+    }
+    None
 }
 
 /// The last path component: output must not depend on where the input was.

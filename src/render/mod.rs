@@ -71,6 +71,9 @@ pub const SHIPPED: &[(&str, &str)] = &[
 /// The artifacts `render` writes, in the order they are rendered (the
 /// summary last, as it lists the others' SHA-256). `rollback.ldif` only
 /// with `--current`.
+/// The artifact that lists the others with their SHA-256: rendered last.
+pub const SUMMARY: &str = "summary.md";
+
 pub const ARTIFACTS: &[&str] = &[
     "delegation.ldif",
     "rollback.ldif",
@@ -228,6 +231,18 @@ fn format_value(
     if value.is_safe() {
         return write!(out, "{value}").map_err(write_err);
     }
+    // The common case, a string: escaped straight into the output.
+    if let (AutoEscape::Custom(mode), Some(s)) = (state.auto_escape(), value.as_str()) {
+        let written = match mode.as_ref() {
+            "ldif" => Some(escape::ldif::write_value_spec(out, s)),
+            "powershell" => Some(escape::powershell::write_literal(out, s)),
+            "markdown" => Some(escape::markdown::write_text(out, s)),
+            _ => None,
+        };
+        if let Some(result) = written {
+            return result.map_err(write_err);
+        }
+    }
     let text = match state.auto_escape() {
         AutoEscape::Custom(mode) if mode == "ldif" => ldif_value(value)?,
         AutoEscape::Custom(mode) if mode == "powershell" => ps_value(value)?,
@@ -238,9 +253,12 @@ fn format_value(
                 format!("no formatter for escape mode {mode}"),
             ))
         }
-        AutoEscape::Json => serde_json::to_string(value).map_err(|e| {
-            minijinja::Error::new(ErrorKind::BadSerialization, "cannot write JSON").with_source(e)
-        })?,
+        AutoEscape::Json => context::plan_item_json(value)
+            .unwrap_or_else(|| serde_json::to_string(value))
+            .map_err(|e| {
+                minijinja::Error::new(ErrorKind::BadSerialization, "cannot write JSON")
+                    .with_source(e)
+            })?,
         _ => value.to_string(),
     };
     out.write_str(&text).map_err(write_err)
