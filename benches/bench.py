@@ -24,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(ROOT, "target", "bench")
 KCDPLAN = os.path.join(ROOT, "target", "release", "kcdplan")
 FLOOR = os.path.join(ROOT, "target", "release", "examples", "floor")
+READ_EXPORT = os.path.join(ROOT, "target", "release", "examples", "export_read")
 
 
 def run(cmd, stdout=subprocess.DEVNULL):
@@ -73,7 +74,8 @@ def main():
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
-    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--example", "floor"], cwd=ROOT, check=True)
+    for example in ("floor", "export_read"):
+        subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--example", example], cwd=ROOT, check=True)
     os.makedirs(WORK, exist_ok=True)
 
     rows = []
@@ -104,6 +106,7 @@ def main():
         out = os.path.join(WORK, "out-current")
         clean = lambda: shutil.rmtree(out, ignore_errors=True)
         t_floor, _ = median_run(lambda: [FLOOR, "lines", export], args.runs)
+        t_read, m_read = median_run(lambda: [READ_EXPORT, export], args.runs)
         t_audit, m_audit = median_run(lambda: [KCDPLAN, "audit", export], args.runs)
         t_check, m_check = median_run(lambda: [KCDPLAN, "check", csv, "--current", export], args.runs)
         t_render, m_render = median_run(
@@ -122,6 +125,7 @@ def main():
         shutil.rmtree(floor_out, ignore_errors=True)
         size = os.path.getsize(export) / 2**20
         export_rows = [
+            ("export reader alone (examples/export_read)", t_read, m_read, t_floor),
             (f"audit ({n:,}-account export)", t_audit, m_audit, t_floor),
             (f"check {sizes[-1]:,} rows --current", t_check, m_check, t_floor + t_csv),
             (f"render {sizes[-1]:,} rows --current", t_render, m_render, t_floor + t_csv_out),
@@ -138,7 +142,8 @@ def main():
     if export_rows:
         print(
             f"\nExport: {args.export_accounts:,} accounts, {size:.0f} MiB. Floor: reading its bytes and"
-            " splitting its lines (audit); plus reading the CSV, and writing the same output bytes (render).\n"
+            " splitting its lines (reader, audit); plus reading the CSV, and writing the same output bytes"
+            " (render).\n"
         )
         print("| command | wall (s) | peak RSS (MiB) | floor (s) | ratio to floor |")
         print("|---|---:|---:|---:|---:|")

@@ -4,7 +4,7 @@
 //! Kerberos-only, then resource-based (allowed principals named from the
 //! export), then accounts marked sensitive.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 

@@ -5,7 +5,7 @@
 //! exported value and add of the new one, so an account changed since the
 //! export fails to apply instead of being overwritten.
 
-use std::collections::HashSet;
+use hashbrown::HashSet;
 
 use crate::directory::{Snapshot, UF_TRUSTED_TO_AUTH_FOR_DELEGATION};
 use crate::error::{Location, Problem, Problems};

@@ -3,7 +3,7 @@
 //! Loaded in one streaming pass over the export, keeping only what the
 //! plan or the audit needs.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::error::{Error, Location, Problem, Result};
@@ -275,12 +275,18 @@ impl Snapshot {
 /// Adds an entry's host names (dNSHostName and every SPN host, each as FQDN
 /// and first label, lowercase) to `hosts`.
 pub fn index_hosts(hosts: &mut HashSet<String>, e: &Entry) {
+    // Most hosts are already known (a computer's DNS name and SPNs name
+    // the same host): look up before allocating.
     let mut add = |h: &str| {
-        let h = h.to_lowercase();
+        let h = crate::validate::lowercase(h);
         if let Some((short, _)) = h.split_once('.') {
-            hosts.insert(short.to_string());
+            if !hosts.contains(short) {
+                hosts.insert(short.to_string());
+            }
         }
-        hosts.insert(h);
+        if !hosts.contains(h.as_ref()) {
+            hosts.insert(h.into_owned());
+        }
     };
     if let Some(d) = e.text("dnshostname") {
         add(d);

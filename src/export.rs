@@ -7,6 +7,8 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::mpsc;
+use std::thread;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -50,14 +52,14 @@ pub struct Entry {
     pub line: u64,
     pub dn: String,
     /// (lowercase attribute name, value), in file order.
-    pub attrs: Vec<(String, AttrValue)>,
+    pub attrs: Vec<(&'static str, AttrValue)>,
 }
 
 impl Entry {
     pub fn values<'a>(&'a self, attr: &'a str) -> impl Iterator<Item = &'a AttrValue> + 'a {
         self.attrs
             .iter()
-            .filter(move |(a, _)| a == attr)
+            .filter(move |(a, _)| *a == attr)
             .map(|(_, v)| v)
     }
 
@@ -150,16 +152,80 @@ fn bad_utf16(offset: u64, what: &str) -> std::io::Error {
     )
 }
 
-/// Hashes every byte read through it.
-struct HashingReader<R: Read> {
-    inner: R,
-    hasher: Sha256,
+/// Reads a file on a second thread, hashing it on the way; the parser
+/// gets its bytes in large chunks and never waits for the hash.
+struct BackgroundReader {
+    chunks: mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    give_back: mpsc::Sender<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+    reader: Option<thread::JoinHandle<String>>,
 }
 
-impl<R: Read> Read for HashingReader<R> {
+const CHUNK: usize = 1 << 18;
+
+impl BackgroundReader {
+    fn start(mut file: std::fs::File) -> BackgroundReader {
+        let (send, chunks) = mpsc::sync_channel(4);
+        let (give_back, spare) = mpsc::channel::<Vec<u8>>();
+        let reader = thread::spawn(move || {
+            let mut hasher = Sha256::new();
+            loop {
+                let mut buf = spare.try_recv().unwrap_or_default();
+                buf.resize(CHUNK, 0);
+                let n = match file.read(&mut buf) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        let _ = send.send(Err(e));
+                        break;
+                    }
+                };
+                if n == 0 {
+                    break;
+                }
+                buf.truncate(n);
+                hasher.update(&buf);
+                if send.send(Ok(buf)).is_err() {
+                    break;
+                }
+            }
+            crate::input::hex(&hasher.finalize())
+        });
+        BackgroundReader {
+            chunks,
+            give_back,
+            current: Vec::new(),
+            pos: 0,
+            reader: Some(reader),
+        }
+    }
+
+    /// Reads to the end and returns the SHA-256 of the whole file.
+    fn finish(mut self) -> std::io::Result<String> {
+        std::io::copy(&mut self, &mut std::io::sink())?;
+        let reader = self.reader.take().expect("finished once");
+        reader
+            .join()
+            .map_err(|_| std::io::Error::other("the file reader failed"))
+    }
+}
+
+impl Read for BackgroundReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if self.pos == self.current.len() {
+            let used = std::mem::take(&mut self.current);
+            let _ = self.give_back.send(used);
+            self.pos = 0;
+            match self.chunks.recv() {
+                Ok(chunk) => self.current = chunk?,
+                // The reader is done: end of file.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
         Ok(n)
     }
 }
@@ -168,16 +234,15 @@ impl<R: Read> Read for HashingReader<R> {
 pub fn read(path: &Path, each: impl FnMut(Entry) -> Result<()>) -> Result<ExportInfo> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
-    let mut hashing = HashingReader {
-        inner: file,
-        hasher: Sha256::new(),
-    };
-    let records = read_from(&name, &mut hashing, each)?;
-    // Hash whatever was not read (nothing, normally).
-    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| Error::io("read", path, e))?;
+    let mut background = BackgroundReader::start(file);
+    let records = read_from(&name, &mut background, each)?;
+    // Whatever was not read (nothing, normally) is hashed too.
+    let sha256 = background
+        .finish()
+        .map_err(|e| Error::io("read", path, e))?;
     Ok(ExportInfo {
         name,
-        sha256: crate::input::hex(&hashing.hasher.finalize()),
+        sha256,
         records,
     })
 }
@@ -226,9 +291,9 @@ pub fn read_from(
 }
 
 /// A logical (unfolded) line and the physical line it starts on.
-struct Logical {
+struct Logical<'a> {
     line: u64,
-    text: String,
+    text: &'a str,
 }
 
 fn parse(
@@ -239,10 +304,37 @@ fn parse(
     let at = |line: u64| Location::line(name, line);
     let mut buf = Vec::new();
     let mut physical = 0u64;
-    let mut pending: Option<Logical> = None;
-    let mut record: Vec<Logical> = Vec::new();
+    // The current record's logical lines, back to back in one buffer (no
+    // allocation per line): (first physical line, start, end) each.
+    let mut text = String::new();
+    let mut spans: Vec<(u64, usize, usize)> = Vec::new();
+    // The logical line still open to continuation lines.
+    let mut pending: Option<(u64, usize)> = None;
     let mut records = 0u64;
     let mut first_record = true;
+    let mut finish = |text: &mut String,
+                      spans: &mut Vec<(u64, usize, usize)>,
+                      first_record: &mut bool|
+     -> Result<()> {
+        if spans.is_empty() {
+            return Ok(());
+        }
+        let lines: Vec<Logical> = spans
+            .iter()
+            .map(|&(line, s, e)| Logical {
+                line,
+                text: &text[s..e],
+            })
+            .collect();
+        if let Some(e) = finish_record(name, &lines, *first_record)? {
+            records += 1;
+            each(e)?;
+        }
+        *first_record = false;
+        text.clear();
+        spans.clear();
+        Ok(())
+    };
     loop {
         buf.clear();
         let n = r
@@ -258,79 +350,61 @@ fn parse(
                 buf.pop();
             }
         }
-        let text = if eof {
+        let line = if eof {
             None
         } else {
-            Some(String::from_utf8(std::mem::take(&mut buf)).map_err(|e| {
+            Some(std::str::from_utf8(&buf).map_err(|e| {
                 Error::input(Problem::new(
                     at(physical),
                     format!(
                         "not valid UTF-8 at byte {} of the line; export as UTF-8 or with ldifde -u",
-                        e.utf8_error().valid_up_to() + 1
+                        e.valid_up_to() + 1
                     ),
                 ))
             })?)
         };
         // Folding: a line starting with one space continues the previous one.
-        if let Some(t) = &text {
-            if let Some(rest) = t.strip_prefix(' ') {
-                match &mut pending {
-                    Some(p) => {
-                        p.text.push_str(rest);
-                        continue;
-                    }
-                    None => {
-                        return Err(Error::input(Problem::new(
-                            at(physical),
-                            "a continuation line (starting with a space) follows nothing",
-                        )))
-                    }
-                }
+        if let Some(rest) = line.and_then(|t| t.strip_prefix(' ')) {
+            if pending.is_none() {
+                return Err(Error::input(Problem::new(
+                    at(physical),
+                    "a continuation line (starting with a space) follows nothing",
+                )));
+            }
+            text.push_str(rest);
+            continue;
+        }
+        if let Some((line, start)) = pending.take() {
+            if text[start..].starts_with('#') {
+                // A comment, unfolded: dropped.
+                text.truncate(start);
+            } else if start == text.len() {
+                // An empty line ends the record.
+                finish(&mut text, &mut spans, &mut first_record)?;
+            } else {
+                spans.push((line, start, text.len()));
             }
         }
-        if let Some(p) = pending.take() {
-            if !p.text.starts_with('#') {
-                if p.text.is_empty() {
-                    if !record.is_empty() {
-                        if let Some(e) =
-                            finish_record(name, std::mem::take(&mut record), first_record)?
-                        {
-                            records += 1;
-                            each(e)?;
-                        }
-                        first_record = false;
-                    }
-                } else {
-                    record.push(p);
-                }
-            }
-        }
-        match text {
+        match line {
             Some(t) => {
-                pending = Some(Logical {
-                    line: physical,
-                    text: t,
-                })
+                pending = Some((physical, text.len()));
+                text.push_str(t);
             }
             None => break,
         }
     }
-    if !record.is_empty() {
-        if let Some(e) = finish_record(name, record, first_record)? {
-            records += 1;
-            each(e)?;
-        }
-    }
+    finish(&mut text, &mut spans, &mut first_record)?;
     Ok(records)
 }
 
 /// Parses `name: value`, `name:: base64` or `name:< url` into the name and value.
-fn split_attr(name: &str, l: &Logical) -> Result<(String, AttrValue)> {
+/// The name is returned as written, without options (`;binary`).
+fn split_attr<'a>(name: &str, l: &Logical<'a>) -> Result<(&'a str, AttrValue)> {
     let at = Location::line(name, l.line);
-    let Some(colon) = l.text.find(':') else {
+    let Some(colon) = l.text.bytes().position(|b| b == b':') else {
         return Err(Error::input(Problem::new(
             at,
-            format!("'{}' is not an LDIF line (no ':')", show(&clip(&l.text))),
+            format!("'{}' is not an LDIF line (no ':')", show(&clip(l.text))),
         )));
     };
     let attr = &l.text[..colon];
@@ -345,7 +419,7 @@ fn split_attr(name: &str, l: &Logical) -> Result<(String, AttrValue)> {
         )));
     }
     // Attribute options (`;binary`, `;lang-en`) are dropped.
-    let base = attr.split(';').next().unwrap_or(attr).to_ascii_lowercase();
+    let base = before_byte(attr, b';');
     let rest = &l.text[colon + 1..];
     let value = if let Some(b64) = rest.strip_prefix(':') {
         let b64: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
@@ -369,6 +443,14 @@ fn split_attr(name: &str, l: &Logical) -> Result<(String, AttrValue)> {
     Ok((base, value))
 }
 
+/// The text before the first `b` (all of it without one); `b` is ASCII.
+fn before_byte(s: &str, b: u8) -> &str {
+    match s.bytes().position(|c| c == b) {
+        Some(i) => &s[..i],
+        None => s,
+    }
+}
+
 fn clip(s: &str) -> String {
     if s.chars().count() > 60 {
         format!("{}...", s.chars().take(60).collect::<String>())
@@ -377,8 +459,8 @@ fn clip(s: &str) -> String {
     }
 }
 
-fn finish_record(name: &str, lines: Vec<Logical>, first: bool) -> Result<Option<Entry>> {
-    let mut it = lines.into_iter().peekable();
+fn finish_record(name: &str, lines: &[Logical], first: bool) -> Result<Option<Entry>> {
+    let mut it = lines.iter().peekable();
     // `version: 1` before the first record.
     if first {
         if let Some(l) = it.peek() {
@@ -398,15 +480,21 @@ fn finish_record(name: &str, lines: Vec<Logical>, first: bool) -> Result<Option<
         }
     }
     let head = it.next().expect("record has lines");
-    let (attr, value) = split_attr(name, &head)?;
-    if attr == "ref" || attr == "search" || attr == "result" {
+    let (attr, value) = split_attr(name, head)?;
+    if ["ref", "search", "result"]
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(attr))
+    {
         // Referrals and ldapsearch result trailers carry no entry.
         return Ok(None);
     }
-    if attr != "dn" {
+    if !attr.eq_ignore_ascii_case("dn") {
         return Err(Error::input(Problem::new(
             Location::line(name, head.line),
-            format!("a record must start with 'dn:', found '{}:'", show(&attr)),
+            format!(
+                "a record must start with 'dn:', found '{}:'",
+                show(&attr.to_ascii_lowercase())
+            ),
         )));
     }
     let dn = value.text().map(str::to_string).ok_or_else(|| {
@@ -423,22 +511,22 @@ fn finish_record(name: &str, lines: Vec<Logical>, first: bool) -> Result<Option<
     for l in it {
         // Skip attributes nobody reads before decoding them; still check
         // that the line is an attribute line at all.
-        let attr = l.text.split(':').next().unwrap_or("");
-        let base = attr.split(';').next().unwrap_or(attr);
+        let attr = before_byte(l.text, b':');
+        let base = before_byte(attr, b';');
         let kept = ATTRIBUTES.iter().any(|k| k.eq_ignore_ascii_case(base))
             || base.eq_ignore_ascii_case("changetype");
         if !kept && l.text.contains(':') && !attr.is_empty() {
             continue;
         }
-        let (a, v) = split_attr(name, &l)?;
-        if a == "changetype" {
+        let (a, v) = split_attr(name, l)?;
+        if a.eq_ignore_ascii_case("changetype") {
             return Err(Error::input(Problem::new(
                 Location::line(name, l.line),
                 "this is a change file, not an export (found 'changetype:')",
             )));
         }
-        if ATTRIBUTES.contains(&a.as_str()) {
-            attrs.push((a, v));
+        if let Some(k) = ATTRIBUTES.iter().find(|k| k.eq_ignore_ascii_case(a)) {
+            attrs.push((*k, v));
         }
     }
     Ok(Some(Entry {
@@ -522,5 +610,46 @@ mod tests {
     fn referrals_and_root_dse_are_skipped() {
         let e = entries(b"# Referral\nref: ldap://x/CN=Configuration\n\ndn:\nnamingContexts: DC=x\n\ndn: CN=A,DC=x\n").unwrap();
         assert_eq!(e.len(), 1);
+    }
+
+    /// A file of many read chunks, records and folded lines straddling
+    /// chunk ends: the same entries as reading the bytes in one piece, and
+    /// the SHA-256 of the whole file.
+    #[test]
+    fn file_read_in_chunks_on_a_second_thread() {
+        let mut text = String::from("version: 1\n");
+        for i in 0..4000 {
+            let long = format!("cifs/{}.contoso.com", "h".repeat(i % 90 + 1));
+            let folded: Vec<String> = long
+                .as_bytes()
+                .chunks(40)
+                .map(|c| String::from_utf8(c.to_vec()).unwrap())
+                .collect();
+            text.push_str(&format!(
+                "\ndn: CN=H{i},DC=x\nsAMAccountName: H{i}$\nmsDS-AllowedToDelegateTo: {}\ndescription: {}\n",
+                folded.join("\n "),
+                "x".repeat(300)
+            ));
+        }
+        assert!(text.len() > 4 * CHUNK);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.ldif");
+        std::fs::write(&path, &text).unwrap();
+        let mut from_file = Vec::new();
+        let info = read(&path, |e| {
+            from_file.push(e);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(info.records, 4000);
+        assert_eq!(
+            info.sha256,
+            crate::input::hex(&Sha256::digest(text.as_bytes()))
+        );
+        assert_eq!(from_file, entries(text.as_bytes()).unwrap());
+        assert_eq!(
+            from_file[3999].text("msds-allowedtodelegateto"),
+            Some(format!("cifs/{}.contoso.com", "h".repeat(3999 % 90 + 1)).as_str())
+        );
     }
 }

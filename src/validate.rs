@@ -171,7 +171,7 @@ impl Keyword {
 }
 
 /// `s` in lowercase, borrowed when it already is.
-fn lowercase(s: &str) -> Cow<'_, str> {
+pub fn lowercase(s: &str) -> Cow<'_, str> {
     if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Borrowed(s)
     } else {
