@@ -4,7 +4,9 @@
 export ACCOUNTS PATH: an ldbsearch-style LDIF export with existing
 delegations: every 10th account constrained (4 values), every 20th with
 protocol transition, every 50th with resource-based delegation, every
-1000th unconstrained. Account i is host{i:05d}, matching the CSV principals.
+1000th unconstrained. The last 50,000 accounts (a tenth, if fewer) are the
+servers srv{j:05d} that the CSV delegates to; the others are host{i:05d},
+matching the CSV principals.
 
 csv ROWS PATH: a delegation CSV. Principals x 25 targets x 2 services; each
 principal keeps one action (add, remove or replace, mixed across principals),
@@ -36,8 +38,10 @@ def csv(rows: int, path: str) -> None:
 
 def export(accounts: int, path: str) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as f:
+        servers = min(50000, accounts // 10)
         for i in range(accounts):
-            name = f"host{i:05d}"
+            first_server = accounts - servers
+            name = f"host{i:05d}" if i < first_server else f"srv{i - first_server:05d}"
             uac = 4096
             if i % 20 == 0:
                 uac |= 0x1000000

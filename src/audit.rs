@@ -80,7 +80,7 @@ pub fn audit(path: &Path) -> Result<Audit> {
     let mut names: HashMap<String, (String, String)> = HashMap::new();
     let mut hosts: HashSet<String> = HashSet::new();
     let info = export::read(path, |e| {
-        directory::index_hosts(&mut hosts, &e);
+        directory::index_hosts(&mut hosts, &e, None);
         let has_rbcd = e
             .values("msds-allowedtoactonbehalfofotheridentity")
             .next()

@@ -192,6 +192,9 @@ pub struct Wanted {
     /// Computer FQDNs, to find an account whose sAMAccountName differs
     /// from its host name.
     pub hosts: HashSet<String>,
+    /// Hosts the plan delegates to (lowercase, as written in the values):
+    /// the only host names worth keeping from the export.
+    pub targets: HashSet<String>,
 }
 
 /// The part of the directory a plan touches, plus every host name.
@@ -203,7 +206,7 @@ pub struct Snapshot {
     by_sam: HashMap<String, usize>,
     by_host: HashMap<String, usize>,
     /// Lowercase host names (FQDN and first label) from dNSHostName and
-    /// every servicePrincipalName.
+    /// every servicePrincipalName, among the plan's target hosts.
     pub hosts: HashSet<String>,
 }
 
@@ -214,7 +217,7 @@ impl Snapshot {
         let mut accounts = Vec::new();
         let mut hosts = HashSet::new();
         let info = export::read(path, |e| {
-            index_hosts(&mut hosts, &e);
+            index_hosts(&mut hosts, &e, Some(&wanted.targets));
             let dn_hit = wanted.dns.contains(&e.dn.to_lowercase());
             let sam_hit = e
                 .text("samaccountname")
@@ -273,20 +276,21 @@ impl Snapshot {
 }
 
 /// Adds an entry's host names (dNSHostName and every SPN host, each as FQDN
-/// and first label, lowercase) to `hosts`.
-pub fn index_hosts(hosts: &mut HashSet<String>, e: &Entry) {
+/// and first label, lowercase) to `hosts`; with `only`, just those in it.
+pub fn index_hosts(hosts: &mut HashSet<String>, e: &Entry, only: Option<&HashSet<String>>) {
     // Most hosts are already known (a computer's DNS name and SPNs name
     // the same host): look up before allocating.
+    let mut keep = |h: &str| {
+        if only.is_none_or(|o| o.contains(h)) && !hosts.contains(h) {
+            hosts.insert(h.to_string());
+        }
+    };
     let mut add = |h: &str| {
         let h = crate::validate::lowercase(h);
         if let Some((short, _)) = h.split_once('.') {
-            if !hosts.contains(short) {
-                hosts.insert(short.to_string());
-            }
+            keep(short);
         }
-        if !hosts.contains(h.as_ref()) {
-            hosts.insert(h.into_owned());
-        }
+        keep(&h);
     };
     if let Some(d) = e.text("dnshostname") {
         add(d);

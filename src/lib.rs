@@ -106,6 +106,14 @@ pub fn plan_text(
                     wanted.hosts.insert(fqdn);
                 }
             }
+            for v in p.add.iter().chain(&p.replace) {
+                if let Some(h) = directory::spn_host(v) {
+                    let h = validate::lowercase(h);
+                    if !wanted.targets.contains(h.as_ref()) {
+                        wanted.targets.insert(h.into_owned());
+                    }
+                }
+            }
         }
         let snap = directory::Snapshot::load(path, &wanted)?;
         let column = column.unwrap_or_else(|| "principal".into());
