@@ -34,6 +34,10 @@ fn special(c: char) -> bool {
 
 /// Writes [`text`]`(v)` to `out`.
 pub fn write_text(out: &mut impl std::fmt::Write, v: &str) -> std::fmt::Result {
+    // Every special character is ASCII.
+    if !v.bytes().any(|b| b.is_ascii() && special(char::from(b))) {
+        return out.write_str(v);
+    }
     let mut rest = v;
     // Copy runs of plain characters whole.
     while let Some(i) = rest.find(special) {

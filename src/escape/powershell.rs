@@ -17,6 +17,11 @@ pub fn literal(v: &str) -> String {
 /// Writes [`literal`]`(v)` to `out`.
 pub fn write_literal(out: &mut impl std::fmt::Write, v: &str) -> std::fmt::Result {
     out.write_char('\'')?;
+    // All five quote characters are either `'` or outside ASCII.
+    if !v.bytes().any(|b| b == b'\'' || b >= 0x80) {
+        out.write_str(v)?;
+        return out.write_char('\'');
+    }
     let mut rest = v;
     // Copy runs without quote characters whole; double each quote.
     while let Some(i) = rest.find(QUOTES) {
