@@ -9,7 +9,7 @@ use hashbrown::HashSet;
 
 use crate::directory::{Snapshot, UF_TRUSTED_TO_AUTH_FOR_DELEGATION};
 use crate::error::{Location, Problem, Problems};
-use crate::plan::{Before, Delta, DnSource, Mode, Plan, PrincipalPlan, UacChange, Warning};
+use crate::plan::{Before, Delta, DnSource, Mode, Plan, PrincipalPlan, Spn, UacChange, Warning};
 use crate::sanitize::show;
 use crate::validate::Protocol;
 
@@ -52,7 +52,11 @@ pub fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problem
         p.dn = acct.dn.clone();
         p.dn_source = DnSource::Export;
         let before = Before {
-            values: acct.delegate_to.clone(),
+            values: acct
+                .delegate_to
+                .iter()
+                .map(|v| Spn::from(v.as_str()))
+                .collect(),
             user_account_control: acct.uac,
             protocol: if acct.protocol_transition() {
                 Protocol::Any
@@ -82,9 +86,9 @@ pub fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problem
 }
 
 fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
-    let lower = |v: &[String]| -> HashSet<String> { v.iter().map(|s| s.to_lowercase()).collect() };
+    let lower = |v: &[Spn]| -> HashSet<String> { v.iter().map(|s| s.to_lowercase()).collect() };
     let current = lower(&before.values);
-    let (delete, add): (Vec<String>, Vec<String>) = match p.mode {
+    let (delete, add): (Vec<Spn>, Vec<Spn>) = match p.mode {
         Mode::Update => {
             let remove = lower(&p.remove);
             (
@@ -119,7 +123,7 @@ fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
         }
     };
     let deleted = lower(&delete);
-    let mut after: Vec<String> = before
+    let mut after: Vec<Spn> = before
         .values
         .iter()
         .filter(|v| !deleted.contains(&v.to_lowercase()))

@@ -22,6 +22,7 @@ pub struct Source {
     /// Name used in messages and the summary (`<stdin>` for `-`).
     pub name: String,
     pub sha256: String,
+    /// The decoded text; emptied once it is planned.
     pub text: String,
 }
 
@@ -52,7 +53,7 @@ pub fn read_source(path: &Path) -> Result<Source> {
         (path.display().to_string(), bytes)
     };
     let sha256 = hex(&Sha256::digest(&bytes));
-    let text = decode(&name, &bytes).map_err(Error::input)?;
+    let text = decode(&name, bytes).map_err(Error::input)?;
     Ok(Source { name, sha256, text })
 }
 
@@ -66,10 +67,12 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Decodes UTF-8 (BOM optional) or UTF-16 LE/BE with BOM.
-pub fn decode(name: &str, bytes: &[u8]) -> Result<String, Problem> {
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return utf8(name, rest, 3);
+/// Decodes UTF-8 (BOM optional; the bytes become the text, no copy) or
+/// UTF-16 LE/BE with BOM.
+pub fn decode(name: &str, mut bytes: Vec<u8>) -> Result<String, Problem> {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+        return utf8(name, bytes, 3);
     }
     let le = bytes.starts_with(&[0xFF, 0xFE]);
     let be = bytes.starts_with(&[0xFE, 0xFF]);
@@ -118,24 +121,20 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<String, Problem> {
     utf8(name, bytes, 0)
 }
 
-fn utf8(name: &str, bytes: &[u8], base: usize) -> Result<String, Problem> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_string()),
-        Err(e) => {
-            let at = base + e.valid_up_to();
-            let line = 1 + bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count();
-            Err(Problem::new(
-                Location::line(name, line as u64),
-                format!(
-                    "byte offset {at}: not valid UTF-8 (byte 0x{:02X}); save the file as UTF-8 or UTF-16 with BOM",
-                    bytes[e.valid_up_to()]
-                ),
-            ))
-        }
-    }
+fn utf8(name: &str, bytes: Vec<u8>, base: usize) -> Result<String, Problem> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let at = base + valid;
+        let line = 1 + bytes[..valid].iter().filter(|b| **b == b'\n').count();
+        Problem::new(
+            Location::line(name, line as u64),
+            format!(
+                "byte offset {at}: not valid UTF-8 (byte 0x{:02X}); save the file as UTF-8 or UTF-16 with BOM",
+                bytes[valid]
+            ),
+        )
+    })
 }
 
 /// The one place that configures the csv reader.
@@ -383,10 +382,10 @@ mod tests {
 
     #[test]
     fn decodes_boms() {
-        assert_eq!(decode("f", b"\xEF\xBB\xBFa,b").unwrap(), "a,b");
-        assert_eq!(decode("f", b"\xFF\xFEa\0,\0b\0").unwrap(), "a,b");
-        assert_eq!(decode("f", b"\xFE\xFF\0a\0,\0b").unwrap(), "a,b");
-        let e = decode("f", b"ab\n\xFFc").unwrap_err();
+        assert_eq!(decode("f", b"\xEF\xBB\xBFa,b".to_vec()).unwrap(), "a,b");
+        assert_eq!(decode("f", b"\xFF\xFEa\0,\0b\0".to_vec()).unwrap(), "a,b");
+        assert_eq!(decode("f", b"\xFE\xFF\0a\0,\0b".to_vec()).unwrap(), "a,b");
+        let e = decode("f", b"ab\n\xFFc".to_vec()).unwrap_err();
         assert_eq!(
             e.to_string(),
             "f:2: byte offset 3: not valid UTF-8 (byte 0xFF); save the file as UTF-8 or UTF-16 with BOM"

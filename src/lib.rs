@@ -61,7 +61,7 @@ pub fn plan_csv(args: &PlanArgs) -> Result<Planned> {
 /// Plans already decoded text (used by tests and fuzzing too). Rows are
 /// streamed: read, checked and folded into the plan one at a time.
 pub fn plan_text(
-    source: Source,
+    mut source: Source,
     options: Options,
     delimiter: Option<u8>,
     current: Option<&Path>,
@@ -83,6 +83,10 @@ pub fn plan_text(
             }
         },
     )?;
+    // Every row is read; the plan keeps what it needs. The text goes (its
+    // SHA-256 stays in `source`), before the plan's final checks and the
+    // export, which both need memory of their own.
+    source.text = String::new();
     let column = planner
         .as_ref()
         .map(|p| p.column(columns::Field::Principal).to_string());

@@ -17,6 +17,11 @@ use crate::names::{self, VSMS};
 use crate::sanitize::show;
 use crate::validate::{Action, PrincipalType, Protocol, Row};
 
+/// One `msDS-AllowedToDelegateTo` value. Shared: the same SPN delegated
+/// to by many accounts is stored once, and reaches the templates without
+/// a copy.
+pub type Spn = std::sync::Arc<str>;
+
 /// How a principal's `msDS-AllowedToDelegateTo` changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -49,10 +54,10 @@ pub struct PrincipalPlan {
     /// Where the DN comes from; a derived DN is an assumption to check.
     pub dn_source: DnSource,
     pub mode: Mode,
-    pub add: Vec<String>,
-    pub remove: Vec<String>,
+    pub add: Vec<Spn>,
+    pub remove: Vec<Spn>,
     /// The complete new list (mode `replace` only).
-    pub replace: Vec<String>,
+    pub replace: Vec<Spn>,
     /// `None`: leave protocol transition as it is.
     pub protocol: Option<Protocol>,
     /// CSV lines that contributed.
@@ -67,7 +72,7 @@ pub struct PrincipalPlan {
 /// An account's delegation settings in the export.
 #[derive(Debug, Clone, Serialize)]
 pub struct Before {
-    pub values: Vec<String>,
+    pub values: Vec<Spn>,
     pub user_account_control: u32,
     pub protocol: Protocol,
 }
@@ -76,10 +81,10 @@ pub struct Before {
 #[derive(Debug, Clone, Serialize)]
 pub struct Delta {
     /// Values to delete, spelled as the export spells them.
-    pub delete: Vec<String>,
-    pub add: Vec<String>,
+    pub delete: Vec<Spn>,
+    pub add: Vec<Spn>,
     /// The values after the change.
-    pub after: Vec<String>,
+    pub after: Vec<Spn>,
     /// userAccountControl before and after, when protocol transition changes.
     pub uac: Option<UacChange>,
     /// Whether anything changes at all.
@@ -179,7 +184,7 @@ impl Folded {
 /// kept, with the line that brought each value.
 #[derive(Debug, Default)]
 struct ValueSet {
-    values: Vec<String>,
+    values: Vec<Spn>,
     lines: Vec<u64>,
     /// (hash of the folded value, index into `values`).
     index: HashTable<(u64, u32)>,
@@ -195,12 +200,12 @@ impl ValueSet {
     }
 
     /// Adds `v` (folded as `key`) unless an equal value is already in.
-    fn insert(&mut self, v: &str, key: &Folded, line: u64) {
+    fn insert(&mut self, v: &Spn, key: &Folded, line: u64) {
         if self.find(key).is_none() {
             let i = u32::try_from(self.values.len()).expect("fewer than 2^32 values");
             self.index
                 .insert_unique(key.hash, (key.hash, i), |&(h, _)| h);
-            self.values.push(v.to_string());
+            self.values.push(v.clone());
             self.lines.push(line);
         }
     }
@@ -210,40 +215,58 @@ impl ValueSet {
     }
 }
 
-/// The SPN values one row stands for.
-pub fn row_values(row: &Row, forms: SpnForms) -> Vec<String> {
-    let Some(t) = &row.target else {
-        return vec![];
-    };
-    let mut port_buf = [0u8; 6];
-    let port = match t.port {
-        Some(p) => {
-            use std::io::Write;
-            let mut w = &mut port_buf[..];
-            write!(w, ":{p}").expect("fits");
-            let n = 6 - w.len();
-            std::str::from_utf8(&port_buf[..n]).expect("ASCII")
+/// Every SPN value seen, stored once.
+#[derive(Default)]
+struct Interner {
+    set: HashTable<Spn>,
+    hasher: DefaultHashBuilder,
+}
+
+impl Interner {
+    fn get(&mut self, v: &str) -> Spn {
+        let hash = self.hasher.hash_one(v);
+        if let Some(s) = self.set.find(hash, |s| &**s == v) {
+            return s.clone();
         }
-        None => "",
+        let s: Spn = v.into();
+        let hasher = &self.hasher;
+        self.set
+            .insert_unique(hash, s.clone(), |s| hasher.hash_one(&**s));
+        s
+    }
+}
+
+/// The SPN values one row stands for, added to `out`.
+fn row_values(
+    row: &Row,
+    forms: SpnForms,
+    interner: &mut Interner,
+    scratch: &mut String,
+    out: &mut Vec<Spn>,
+) {
+    out.clear();
+    let Some(t) = &row.target else {
+        return;
     };
-    let spn = |class: &str, host: &str| {
-        let mut v = String::with_capacity(class.len() + 1 + host.len() + port.len());
-        v.push_str(class);
-        v.push('/');
-        v.push_str(host);
-        v.push_str(port);
-        v
+    let mut spn = |class: &str, host: &str| {
+        use std::fmt::Write;
+        scratch.clear();
+        scratch.push_str(class);
+        scratch.push('/');
+        scratch.push_str(host);
+        if let Some(p) = t.port {
+            write!(scratch, ":{p}").expect("a String takes any text");
+        }
+        out.push(interner.get(scratch));
     };
-    let mut out = Vec::with_capacity(row.classes.len() * 2);
     for class in &row.classes {
         if forms != SpnForms::Short {
-            out.push(spn(class, &t.fqdn));
+            spn(class, &t.fqdn);
         }
         if forms != SpnForms::Fqdn {
-            out.push(spn(class, t.short));
+            spn(class, t.short);
         }
     }
-    out
 }
 
 /// Folds checked rows into a plan, one row at a time, so memory follows
@@ -258,9 +281,11 @@ pub struct Planner<'a> {
     /// near-miss verdicts per service class (few distinct classes, many rows).
     near: HashMap<String, Option<&'static str>>,
     hasher: DefaultHashBuilder,
-    /// Scratch space for keys, reused from row to row.
+    interner: Interner,
+    /// Scratch space, reused from row to row.
     folded: Folded,
     scratch: String,
+    values: Vec<Spn>,
 }
 
 /// A principal as the plan keeps it.
@@ -315,8 +340,10 @@ impl<'a> Planner<'a> {
             warnings: Vec::new(),
             near: HashMap::new(),
             hasher: DefaultHashBuilder::default(),
+            interner: Interner::default(),
             folded: Folded::default(),
             scratch: String::new(),
+            values: Vec::new(),
         }
     }
 
@@ -412,8 +439,15 @@ impl<'a> Planner<'a> {
                 }
             }
             let folded = &mut self.folded;
-            for v in row_values(&row, forms) {
-                folded.set(&v, &self.hasher);
+            row_values(
+                &row,
+                forms,
+                &mut self.interner,
+                &mut self.scratch,
+                &mut self.values,
+            );
+            for v in &self.values {
+                folded.set(v, &self.hasher);
                 let (here, there, other) = match row.action {
                     Action::Add => ("added", "removed", &acc.remove),
                     Action::Remove => ("removed", "added", &acc.add),
@@ -426,15 +460,15 @@ impl<'a> Planner<'a> {
                             format!(
                                 "principal '{}': '{}' is {here} here and {there} on line {l}",
                                 show(&acc.principal.written),
-                                show(&v)
+                                show(v)
                             ),
                         ));
                     }
                 }
                 match row.action {
-                    Action::Add => acc.add.insert(&v, folded, row.line),
-                    Action::Remove => acc.remove.insert(&v, folded, row.line),
-                    Action::Replace => acc.replace.insert(&v, folded, row.line),
+                    Action::Add => acc.add.insert(v, folded, row.line),
+                    Action::Remove => acc.remove.insert(v, folded, row.line),
+                    Action::Replace => acc.replace.insert(v, folded, row.line),
                 }
             }
             if let Some(c) = &row.comment {
@@ -651,9 +685,13 @@ mod tests {
         let mut key = Folded::default();
         for (line, v) in values.iter().enumerate() {
             key.set(v, &hasher);
-            set.insert(v, &key, line as u64 + 2);
+            set.insert(&Spn::from(*v), &key, line as u64 + 2);
         }
         (set, hasher)
+    }
+
+    fn strs(set: &ValueSet) -> Vec<&str> {
+        set.values.iter().map(|v| &**v).collect()
     }
 
     #[test]
@@ -666,7 +704,7 @@ mod tests {
             "http/web2",
         ]);
         assert_eq!(
-            set.values,
+            strs(&set),
             ["cifs/MÜLLER-PC.contoso.com", "http/web1", "http/web2"]
         );
         assert_eq!(set.lines, [2, 4, 6]);
@@ -689,6 +727,18 @@ mod tests {
         let upper: Vec<String> = values.iter().map(|v| v.to_uppercase()).collect();
         let all: Vec<&str> = values.iter().chain(&upper).map(String::as_str).collect();
         let (set, _) = set_of(&all);
-        assert_eq!(set.values, values);
+        assert_eq!(strs(&set), values);
+    }
+
+    /// The same SPN from many rows is one allocation.
+    #[test]
+    fn values_are_stored_once() {
+        let mut interner = Interner::default();
+        let a = interner.get("cifs/fs1.contoso.com");
+        let b = interner.get(&String::from("cifs/fs1.contoso.com"));
+        let c = interner.get("CIFS/fs1.contoso.com");
+        assert!(Spn::ptr_eq(&a, &b));
+        assert!(!Spn::ptr_eq(&a, &c), "spelling is kept exactly");
+        assert_eq!(&*c, "CIFS/fs1.contoso.com");
     }
 }

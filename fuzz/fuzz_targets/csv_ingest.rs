@@ -17,7 +17,7 @@ fn templates() -> &'static Templates {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = decode("fuzz.csv", data) else {
+    let Ok(text) = decode("fuzz.csv", data.to_vec()) else {
         return;
     };
     let options = Options::new(Some("contoso.com"), None, SpnForms::Both, false).unwrap();

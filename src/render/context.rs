@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::config::Options;
 use crate::input::Source;
-use crate::plan::{Plan, PrincipalPlan};
+use crate::plan::{Plan, PrincipalPlan, Spn};
 
 /// Version of the plan.json layout; bump on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -351,7 +351,7 @@ struct ListView {
 }
 
 impl ListView {
-    fn strings(&self) -> &[String] {
+    fn values(&self) -> &[Spn] {
         let p = &self.plan.principals[self.i];
         let before = p.before.as_ref();
         let delta = p.delta.as_ref();
@@ -359,12 +359,11 @@ impl ListView {
             List::Add => &p.add,
             List::Remove => &p.remove,
             List::Replace => &p.replace,
-            List::Comments => &p.comments,
             List::BeforeValues => before.map_or(&[], |b| &b.values),
             List::DeltaDelete => delta.map_or(&[], |d| &d.delete),
             List::DeltaAdd => delta.map_or(&[], |d| &d.add),
             List::DeltaAfter => delta.map_or(&[], |d| &d.after),
-            List::Lines => &[],
+            List::Lines | List::Comments => &[],
         }
     }
 }
@@ -376,19 +375,21 @@ impl Object for ListView {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let k = key.as_usize()?;
+        let p = &self.plan.principals[self.i];
         match self.list {
-            List::Lines => self.plan.principals[self.i]
-                .lines
-                .get(k)
-                .map(|&l| Value::from(l)),
-            _ => self.strings().get(k).map(|s| Value::from(s.as_str())),
+            List::Lines => p.lines.get(k).map(|&l| Value::from(l)),
+            List::Comments => p.comments.get(k).map(|c| Value::from(c.as_str())),
+            // Shared with the plan: no copy.
+            _ => self.values().get(k).map(|s| Value::from(s.clone())),
         }
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let p = &self.plan.principals[self.i];
         Enumerator::Seq(match self.list {
-            List::Lines => self.plan.principals[self.i].lines.len(),
-            _ => self.strings().len(),
+            List::Lines => p.lines.len(),
+            List::Comments => p.comments.len(),
+            _ => self.values().len(),
         })
     }
 }
