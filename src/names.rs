@@ -154,6 +154,44 @@ pub fn split_port(s: &str) -> Result<(&str, Option<u16>), String> {
 /// digits and `-` (letters may be non-ASCII, as AD allows), 1 to 63 bytes
 /// each, no leading or trailing `-`, 253 bytes in all (RFC 1035, RFC 1123).
 pub fn check_host(name: &str) -> Result<(), String> {
+    // The common case in one pass over the bytes; anything else (and every
+    // error, with its wording) goes the full way.
+    if ascii_host_ok(name) {
+        return Ok(());
+    }
+    check_host_fully(name)
+}
+
+/// Whether `name` is a valid host name written in ASCII (the result of
+/// [`check_host_fully`] for such names, in one pass).
+fn ascii_host_ok(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || bytes.len() > 253 {
+        return false;
+    }
+    let (mut label, mut prev, mut all_digits) = (0usize, b'.', true);
+    for &c in bytes {
+        match c {
+            b'.' if label > 0 && prev != b'-' => label = 0,
+            b'-' if label > 0 => {
+                label += 1;
+                all_digits = false;
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {
+                label += 1;
+                all_digits &= c.is_ascii_digit();
+            }
+            _ => return false,
+        }
+        if label > 63 {
+            return false;
+        }
+        prev = c;
+    }
+    label > 0 && prev != b'-' && !all_digits
+}
+
+fn check_host_fully(name: &str) -> Result<(), String> {
     let what = || format!("'{}' is not a valid host name", crate::sanitize::show(name));
     if name.len() > 253 {
         return Err(format!("{}: longer than 253 characters", what()));
@@ -291,5 +329,43 @@ mod tests {
     #[test]
     fn domain_to_dn() {
         assert_eq!(domain_dn("contoso.com"), "DC=contoso,DC=com");
+    }
+
+    proptest::proptest! {
+        /// The one-pass check agrees with the full one on ASCII names.
+        #[test]
+        fn ascii_fast_path_agrees(name in "[a-zA-Z0-9.\\-_ ]{0,70}") {
+            proptest::prop_assert_eq!(ascii_host_ok(&name), check_host_fully(&name).is_ok());
+        }
+
+        #[test]
+        fn ascii_fast_path_agrees_on_hostlike_names(name in "([a-z0-9-]{0,65}\\.){0,4}[a-z0-9-]{0,65}") {
+            proptest::prop_assert_eq!(ascii_host_ok(&name), check_host_fully(&name).is_ok());
+        }
+    }
+
+    #[test]
+    fn ascii_fast_path_edges() {
+        for ok in [
+            "a",
+            "srv01",
+            "srv-01.contoso.com",
+            "1a",
+            "a.1",
+            &"a".repeat(63),
+        ] {
+            assert!(ascii_host_ok(ok), "{ok}");
+        }
+        let long = format!("{}.com", "a".repeat(64));
+        for bad in [
+            "", ".", "a.", ".a", "a..b", "-a", "a-", "a-.b", "10.0.0.1", "123", &long, "a_b", "é",
+        ] {
+            assert!(!ascii_host_ok(bad), "{bad}");
+            assert_eq!(
+                check_host(bad).is_ok(),
+                check_host_fully(bad).is_ok(),
+                "{bad}"
+            );
+        }
     }
 }
