@@ -286,7 +286,7 @@ pub fn index_hosts(hosts: &mut HashSet<String>, e: &Entry, only: Option<&HashSet
         }
     };
     let mut add = |h: &str| {
-        let h = crate::validate::lowercase(h);
+        let h = crate::names::lowercase(h);
         if let Some((short, _)) = h.split_once('.') {
             keep(short);
         }

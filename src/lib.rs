@@ -112,7 +112,7 @@ pub fn plan_text(
             }
             for v in p.add.iter().chain(&p.replace) {
                 if let Some(h) = directory::spn_host(v) {
-                    let h = validate::lowercase(h);
+                    let h = names::lowercase(h);
                     if !wanted.targets.contains(h.as_ref()) {
                         wanted.targets.insert(h.into_owned());
                     }

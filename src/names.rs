@@ -150,6 +150,15 @@ pub fn split_port(s: &str) -> Result<(&str, Option<u16>), String> {
     }
 }
 
+/// `s` in lowercase, borrowed when it already is.
+pub fn lowercase(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    }
+}
+
 /// Checks a DNS host name (short or fully qualified): labels of letters,
 /// digits and `-` (letters may be non-ASCII, as AD allows), 1 to 63 bytes
 /// each, no leading or trailing `-`, 253 bytes in all (RFC 1035, RFC 1123).

@@ -101,7 +101,10 @@ pub struct HashingFile {
     /// Chunks the writer is done with, to be filled again.
     spare: mpsc::Receiver<Vec<u8>>,
     writer: Option<thread::JoinHandle<io::Result<String>>>,
-    path: PathBuf,
+    /// The file's name, for errors: the temporary folder it is written in
+    /// means nothing to the user (and errors while rendering name the
+    /// artifact the same way).
+    name: String,
 }
 
 const CHUNK: usize = 1 << 18;
@@ -126,7 +129,10 @@ impl HashingFile {
             chunks: Some(chunks),
             spare,
             writer: Some(writer),
-            path: path.to_path_buf(),
+            name: path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
         })
     }
 
@@ -165,10 +171,10 @@ impl HashingFile {
     /// Writes what is left, syncs and returns the hex SHA-256 of the file.
     pub fn finish(mut self) -> Result<String> {
         if !self.buf.is_empty() {
-            self.send().map_err(|e| Error::io("write", &self.path, e))?;
+            self.send().map_err(|e| Error::io("write", &self.name, e))?;
         }
-        let path = self.path.clone();
-        self.stop().map_err(|e| Error::io("write", &path, e))
+        let name = self.name.clone();
+        self.stop().map_err(|e| Error::io("write", &name, e))
     }
 }
 
@@ -237,5 +243,19 @@ mod tests {
             None => f.finish().unwrap_err().to_string(),
         };
         assert!(err.contains("No space left on device"), "{err}");
+    }
+
+    /// An error found when the file is finished names the file alone, as
+    /// errors found while rendering do: never the temporary folder.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn hashing_file_errors_name_the_file() {
+        let mut f = HashingFile::create(Path::new("/dev/full")).unwrap();
+        f.write_all(b"less than one chunk").unwrap();
+        let err = f.finish().unwrap_err().to_string();
+        assert!(
+            err.starts_with("error: cannot write 'full': No space left on device"),
+            "{err}"
+        );
     }
 }

@@ -170,15 +170,6 @@ impl Keyword {
     }
 }
 
-/// `s` in lowercase, borrowed when it already is.
-pub fn lowercase(s: &str) -> Cow<'_, str> {
-    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(s.to_lowercase())
-    }
-}
-
 /// Checks one row on its own; every problem in it is returned, in the
 /// order of its columns.
 pub fn validate_row<'a>(
@@ -303,7 +294,7 @@ pub fn validate_row<'a>(
     // --domain, else the target's domain.
     let fallback_domain = || {
         option_domain.clone().or_else(|| {
-            target_parts.and_then(|(h, _)| h.split_once('.').map(|(_, d)| lowercase(d)))
+            target_parts.and_then(|(h, _)| h.split_once('.').map(|(_, d)| names::lowercase(d)))
         })
     };
 
@@ -316,7 +307,7 @@ pub fn validate_row<'a>(
                     Err(e) => bad(Field::Principal, e),
                     Ok(()) => {
                         let (name, domain) = match p_host.split_once('.') {
-                            Some((s, d)) => (s, Some(lowercase(d))),
+                            Some((s, d)) => (s, Some(names::lowercase(d))),
                             None => (p_host, fallback_domain()),
                         };
                         principal = Some(Principal {
