@@ -178,32 +178,24 @@ pub fn render_into(
             sha256: file.finish()?,
         })
     };
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, names.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: Vec<std::sync::Mutex<Option<Result<ArtifactInfo>>>> =
-        names.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(name) = names.get(i) else { break };
-                let result = render_one(&ctx, name);
-                let failed = result.is_err();
-                *done[i].lock().expect("no panic while held") = Some(result);
-                if failed {
-                    // Let the other workers stop at their next file.
-                    next.fetch_add(names.len(), std::sync::atomic::Ordering::Relaxed);
-                }
-            });
-        }
+    // One scoped thread per file; results are taken in ARTIFACTS order, so
+    // the first failing file is the one reported.
+    let results: Vec<Result<ArtifactInfo>> = std::thread::scope(|scope| {
+        let (ctx, render_one) = (&ctx, &render_one);
+        let running: Vec<_> = names
+            .iter()
+            .map(|name| scope.spawn(move || render_one(ctx, name)))
+            .collect();
+        running
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     });
-    for slot in done {
-        // A file not rendered because another failed first has no result.
-        if let Some(result) = slot.into_inner().expect("no panic while held") {
-            ctx.artifacts.push(result?);
-        }
+    for result in results {
+        ctx.artifacts.push(result?);
     }
     for name in last {
         let info = render_one(&ctx, name)?;

@@ -146,8 +146,9 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
-/// A value folded for case-insensitive comparison (lowercase, character by
-/// character), with its hash. Reused from value to value: no allocation.
+/// A value folded for case-insensitive comparison (`str::to_lowercase`, as
+/// everywhere else in kcdplan), with its hash. Reused from value to value:
+/// no allocation for ASCII values.
 #[derive(Default)]
 struct Folded {
     text: String,
@@ -161,7 +162,7 @@ impl Folded {
             self.text.push_str(v);
             self.text.make_ascii_lowercase();
         } else {
-            self.text.extend(v.chars().flat_map(char::to_lowercase));
+            self.text.push_str(&v.to_lowercase());
         }
         self.hash = hasher.hash_one(self.text.as_str());
     }
@@ -175,7 +176,7 @@ impl Folded {
                     .zip(f.bytes())
                     .all(|(a, b)| a.to_ascii_lowercase() == b)
         } else {
-            v.chars().flat_map(char::to_lowercase).eq(f.chars())
+            v.to_lowercase() == f
         }
     }
 }

@@ -28,6 +28,13 @@ impl Work {
         self.dir.path().join(name)
     }
 
+    /// Exports the domain as it is now to `export.ldif` here.
+    fn export(&self, d: &Domain) -> PathBuf {
+        let export = self.path("export.ldif");
+        d.export(&export);
+        export
+    }
+
     /// `kcdplan render hosts.csv --current EXPORT --out OUT`; returns the plan.
     fn render(&self, export: &Path, out: &str) -> serde_json::Value {
         let r = run_in(
@@ -137,8 +144,7 @@ fn plan_apply_replan_and_roll_back() {
 fn account_changed_after_the_export_fails_and_changes_nothing() {
     let Some(d) = Domain::new() else { return };
     let w = Work::new(LAB);
-    let export = w.path("export.ldif");
-    d.export(&export);
+    let export = w.export(&d);
     w.render(&export, "change");
     // Someone disables vmhost1 after the export (userAccountControl 4098).
     d.set_uac(&dn("VMHOST1"), 4096 | 0x2);
@@ -159,8 +165,7 @@ fn account_changed_after_the_export_fails_and_changes_nothing() {
 fn value_added_by_someone_else_after_the_export_fails_the_record() {
     let Some(d) = Domain::new() else { return };
     let w = Work::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
-    let export = w.path("export.ldif");
-    d.export(&export);
+    let export = w.export(&d);
     w.render(&export, "change");
     d.seed(&dn("VMHOST1"), &["cifs/fhost1"]);
     assert!(d.apply(&w.path("change/delegation.ldif")).is_err());
@@ -171,8 +176,7 @@ fn value_added_by_someone_else_after_the_export_fails_the_record() {
 fn principal_missing_from_the_export_is_a_located_error() {
     let Some(d) = Domain::new() else { return };
     let w = Work::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\nghost.contoso.com,cifs,fhost1\n");
-    let export = w.path("export.ldif");
-    d.export(&export);
+    w.export(&d);
     let r = run_in(
         w.dir.path(),
         &["check", "hosts.csv", "--current", "export.ldif"],
@@ -193,8 +197,7 @@ fn target_host_not_in_the_export_is_a_warning() {
     let w = Work::new(
         "principal,service,target\nvmhost1.contoso.com,cifs,dc1\nvmhost1.contoso.com,cifs,nohost\n",
     );
-    let export = w.path("export.ldif");
-    d.export(&export);
+    w.export(&d);
     let r = run_in(
         w.dir.path(),
         &["check", "hosts.csv", "--current", "export.ldif"],
@@ -210,8 +213,7 @@ fn utf16_export_gives_the_same_plan() {
     let Some(d) = Domain::new() else { return };
     d.seed(&dn("VMHOST1"), &["cifs/fhost1.contoso.com"]);
     let w = Work::new(LAB);
-    let export = w.path("export.ldif");
-    d.export(&export);
+    let export = w.export(&d);
     let text = std::fs::read_to_string(&export)
         .unwrap()
         .replace('\n', "\r\n");

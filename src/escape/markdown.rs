@@ -9,48 +9,45 @@ pub fn text(v: &str) -> String {
     out
 }
 
-fn special(c: char) -> bool {
+/// Bytes with a meaning in Markdown, or a line break or tab; all ASCII,
+/// so a byte position is always a character boundary.
+fn special(b: u8) -> bool {
     matches!(
-        c,
-        '\\' | '`'
-            | '*'
-            | '_'
-            | '['
-            | ']'
-            | '<'
-            | '>'
-            | '|'
-            | '#'
-            | '~'
-            | '&'
-            | '!'
-            | '{'
-            | '}'
-            | '\n'
-            | '\r'
-            | '\t'
+        b,
+        b'\\'
+            | b'`'
+            | b'*'
+            | b'_'
+            | b'['
+            | b']'
+            | b'<'
+            | b'>'
+            | b'|'
+            | b'#'
+            | b'~'
+            | b'&'
+            | b'!'
+            | b'{'
+            | b'}'
+            | b'\n'
+            | b'\r'
+            | b'\t'
     )
 }
 
-/// Writes [`text`]`(v)` to `out`.
+/// Writes [`text`]`(v)` to `out`, copying runs of plain text whole.
 pub fn write_text(out: &mut impl std::fmt::Write, v: &str) -> std::fmt::Result {
-    // Every special character is ASCII.
-    if !v.bytes().any(|b| b.is_ascii() && special(char::from(b))) {
-        return out.write_str(v);
-    }
     let mut rest = v;
-    // Copy runs of plain characters whole.
-    while let Some(i) = rest.find(special) {
+    while let Some(i) = rest.bytes().position(special) {
         out.write_str(&rest[..i])?;
-        let c = rest[i..].chars().next().expect("found");
-        match c {
-            '\n' | '\r' | '\t' => out.write_char(' ')?,
-            c => {
+        match rest.as_bytes()[i] {
+            b'\n' | b'\r' | b'\t' => out.write_char(' ')?,
+            b => {
                 out.write_char('\\')?;
-                out.write_char(c)?;
+                out.write_char(char::from(b))?;
             }
         }
-        rest = &rest[i + c.len_utf8()..];
+        rest = &rest[i + 1..];
     }
     out.write_str(rest)
 }

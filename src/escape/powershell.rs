@@ -14,21 +14,19 @@ pub fn literal(v: &str) -> String {
     out
 }
 
-/// Writes [`literal`]`(v)` to `out`.
+/// Writes [`literal`]`(v)` to `out`, copying runs without quotes whole.
 pub fn write_literal(out: &mut impl std::fmt::Write, v: &str) -> std::fmt::Result {
     out.write_char('\'')?;
-    // All five quote characters are either `'` or outside ASCII.
-    if !v.bytes().any(|b| b == b'\'' || b >= 0x80) {
-        out.write_str(v)?;
-        return out.write_char('\'');
-    }
     let mut rest = v;
-    // Copy runs without quote characters whole; double each quote.
-    while let Some(i) = rest.find(QUOTES) {
-        let q = rest[i..].chars().next().expect("found");
-        let end = i + q.len_utf8();
+    // The five quote characters are `'` or outside ASCII: only those bytes
+    // need a look (always at a character boundary, scanning from one).
+    while let Some(i) = rest.bytes().position(|b| b == b'\'' || b >= 0x80) {
+        let c = rest[i..].chars().next().expect("a character starts here");
+        let end = i + c.len_utf8();
         out.write_str(&rest[..end])?;
-        out.write_char(q)?;
+        if QUOTES.contains(&c) {
+            out.write_char(c)?;
+        }
         rest = &rest[end..];
     }
     out.write_str(rest)?;

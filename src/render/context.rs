@@ -161,10 +161,10 @@ impl Object for Principals {
             None => i,
         };
         self.plan.principals.get(i)?;
-        Some(Value::from_object(PrincipalView {
+        Some(Value::from_object(PrincipalView(At {
             plan: self.plan.clone(),
             i,
-        }))
+        })))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -175,13 +175,30 @@ impl Object for Principals {
     }
 }
 
-/// One principal, read field by field when a template asks: a template
-/// that only needs `p.dn` and `p.add` does not convert the rest.
-#[derive(Debug)]
-struct PrincipalView {
+/// A principal of the shared plan, by index: what each view of it holds.
+#[derive(Debug, Clone)]
+struct At {
     plan: Arc<Plan>,
     i: usize,
 }
+
+impl At {
+    fn principal(&self) -> &PrincipalPlan {
+        &self.plan.principals[self.i]
+    }
+
+    fn list(&self, list: List) -> Value {
+        Value::from_object(ListView {
+            at: self.clone(),
+            list,
+        })
+    }
+}
+
+/// One principal, read field by field when a template asks: a template
+/// that only needs `p.dn` and `p.add` does not convert the rest.
+#[derive(Debug)]
+struct PrincipalView(At);
 
 /// The fields of a principal, in plan.json order.
 const PRINCIPAL_FIELDS: &[&str] = &[
@@ -202,27 +219,14 @@ const PRINCIPAL_FIELDS: &[&str] = &[
     "delta",
 ];
 
-impl PrincipalView {
-    fn get(&self) -> &PrincipalPlan {
-        &self.plan.principals[self.i]
-    }
-
-    fn list(&self, list: List) -> Value {
-        Value::from_object(ListView {
-            plan: self.plan.clone(),
-            i: self.i,
-            list,
-        })
-    }
-}
-
 impl Object for PrincipalView {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Map
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let p = self.get();
+        let at = &self.0;
+        let p = at.principal();
         let some_str = |s: Option<&str>| s.map(Value::from).unwrap_or(Value::from(()));
         Some(match key.as_str()? {
             "principal" => Value::from(p.principal.as_str()),
@@ -232,25 +236,19 @@ impl Object for PrincipalView {
             "dn" => Value::from(p.dn.as_str()),
             "dn_source" => Value::from(p.dn_source.as_str()),
             "mode" => Value::from(p.mode.as_str()),
-            "add" => self.list(List::Add),
-            "remove" => self.list(List::Remove),
-            "replace" => self.list(List::Replace),
+            "add" => at.list(List::Add),
+            "remove" => at.list(List::Remove),
+            "replace" => at.list(List::Replace),
             "protocol" => some_str(p.protocol.map(|x| x.as_str())),
-            "lines" => self.list(List::Lines),
-            "comments" => self.list(List::Comments),
-            "before" => match &p.before {
+            "lines" => at.list(List::Lines),
+            "comments" => at.list(List::Comments),
+            "before" => match p.before {
                 None => Value::from(()),
-                Some(_) => Value::from_object(BeforeView {
-                    plan: self.plan.clone(),
-                    i: self.i,
-                }),
+                Some(_) => Value::from_object(BeforeView(at.clone())),
             },
-            "delta" => match &p.delta {
+            "delta" => match p.delta {
                 None => Value::from(()),
-                Some(_) => Value::from_object(DeltaView {
-                    plan: self.plan.clone(),
-                    i: self.i,
-                }),
+                Some(_) => Value::from_object(DeltaView(at.clone())),
             },
             _ => return None,
         })
@@ -263,10 +261,7 @@ impl Object for PrincipalView {
 
 /// A principal's state in the export (`p.before`).
 #[derive(Debug)]
-struct BeforeView {
-    plan: Arc<Plan>,
-    i: usize,
-}
+struct BeforeView(At);
 
 impl Object for BeforeView {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
@@ -274,13 +269,9 @@ impl Object for BeforeView {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let b = self.plan.principals[self.i].before.as_ref()?;
+        let b = self.0.principal().before.as_ref()?;
         Some(match key.as_str()? {
-            "values" => Value::from_object(ListView {
-                plan: self.plan.clone(),
-                i: self.i,
-                list: List::BeforeValues,
-            }),
+            "values" => self.0.list(List::BeforeValues),
             "user_account_control" => Value::from(b.user_account_control),
             "protocol" => Value::from(b.protocol.as_str()),
             _ => return None,
@@ -294,10 +285,7 @@ impl Object for BeforeView {
 
 /// A principal's change against the export (`p.delta`).
 #[derive(Debug)]
-struct DeltaView {
-    plan: Arc<Plan>,
-    i: usize,
-}
+struct DeltaView(At);
 
 impl Object for DeltaView {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
@@ -305,18 +293,11 @@ impl Object for DeltaView {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let d = self.plan.principals[self.i].delta.as_ref()?;
-        let list = |list| {
-            Value::from_object(ListView {
-                plan: self.plan.clone(),
-                i: self.i,
-                list,
-            })
-        };
+        let d = self.0.principal().delta.as_ref()?;
         Some(match key.as_str()? {
-            "delete" => list(List::DeltaDelete),
-            "add" => list(List::DeltaAdd),
-            "after" => list(List::DeltaAfter),
+            "delete" => self.0.list(List::DeltaDelete),
+            "add" => self.0.list(List::DeltaAdd),
+            "after" => self.0.list(List::DeltaAfter),
             "uac" => Value::from(Serde(d.uac)),
             "changes" => Value::from(d.changes),
             _ => return None,
@@ -345,14 +326,13 @@ enum List {
 /// One of a principal's lists, item by item.
 #[derive(Debug)]
 struct ListView {
-    plan: Arc<Plan>,
-    i: usize,
+    at: At,
     list: List,
 }
 
 impl ListView {
     fn values(&self) -> &[Spn] {
-        let p = &self.plan.principals[self.i];
+        let p = self.at.principal();
         let before = p.before.as_ref();
         let delta = p.delta.as_ref();
         match self.list {
@@ -375,7 +355,7 @@ impl Object for ListView {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let k = key.as_usize()?;
-        let p = &self.plan.principals[self.i];
+        let p = self.at.principal();
         match self.list {
             List::Lines => p.lines.get(k).map(|&l| Value::from(l)),
             List::Comments => p.comments.get(k).map(|c| Value::from(c.as_str())),
@@ -385,7 +365,7 @@ impl Object for ListView {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        let p = &self.plan.principals[self.i];
+        let p = self.at.principal();
         Enumerator::Seq(match self.list {
             List::Lines => p.lines.len(),
             List::Comments => p.comments.len(),
@@ -451,7 +431,7 @@ impl Object for WarningView {
 /// values first); `None` for any other value.
 pub fn plan_item_json(value: &Value) -> Option<serde_json::Result<String>> {
     if let Some(p) = value.downcast_object_ref::<PrincipalView>() {
-        return Some(serde_json::to_string(p.get()));
+        return Some(serde_json::to_string(p.0.principal()));
     }
     if let Some(w) = value.downcast_object_ref::<WarningView>() {
         return Some(serde_json::to_string(&w.plan.warnings[w.i]));
@@ -462,4 +442,59 @@ pub fn plan_item_json(value: &Value) -> Option<serde_json::Result<String>> {
 /// The last path component: output must not depend on where the input was.
 pub fn file_name(name: &str) -> String {
     name.rsplit(['/', '\\']).next().unwrap_or(name).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SpnForms;
+    use std::path::Path;
+
+    /// Every principal and warning, read through the templates' lazy
+    /// views, is exactly what plan.json writes for it (same fields, same
+    /// order, same values): with and without an export, and with warnings.
+    #[test]
+    fn views_show_what_plan_json_holds() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let export = root.join("hyperv-lab-export.ldif");
+        let cases = [
+            ("hyperv-lab.csv", None),
+            ("hyperv-lab.csv", Some(export.as_path())),
+            ("set-kcd-import.csv", None),
+            ("hostile.csv", None),
+        ];
+        let (mut deltas, mut warnings) = (0, 0);
+        for (csv, current) in cases {
+            let source = crate::input::read_source(&root.join(csv)).unwrap();
+            let options = Options::new(Some("contoso.com"), None, SpnForms::Both, false).unwrap();
+            let planned = crate::plan_text(source, options, None, current).unwrap();
+            let plan = &planned.plan;
+            deltas += plan.principals.iter().filter(|p| p.delta.is_some()).count();
+            warnings += plan.warnings.len();
+            let ctx = Context::new(&planned.source, &planned.options, plan).value();
+            let via_views = |name: &str| -> Vec<String> {
+                let seq = ctx.get_attr(name).unwrap();
+                seq.try_iter()
+                    .unwrap()
+                    .map(|item| serde_json::to_string(&item).unwrap())
+                    .collect()
+            };
+            let direct: Vec<String> = plan
+                .principals
+                .iter()
+                .map(|p| serde_json::to_string(p).unwrap())
+                .collect();
+            assert_eq!(via_views("principals"), direct, "{csv}");
+            let direct: Vec<String> = plan
+                .warnings
+                .iter()
+                .map(|w| serde_json::to_string(w).unwrap())
+                .collect();
+            assert_eq!(via_views("warnings"), direct, "{csv}");
+        }
+        assert!(
+            deltas > 0 && warnings > 0,
+            "the cases cover deltas and warnings"
+        );
+    }
 }
