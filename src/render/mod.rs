@@ -133,6 +133,9 @@ impl Templates {
         }
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Errors name what went wrong (the undefined variable, ...) in
+        // release builds too, not only in debug builds.
+        env.set_debug(true);
         env.set_syntax(
             SyntaxConfig::builder()
                 .trim_blocks(true)
@@ -310,4 +313,26 @@ fn md_value(value: &Value) -> std::result::Result<String, minijinja::Error> {
         return Ok(String::new());
     }
     Ok(escape::markdown::text(&scalar_text(value, "Markdown")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// minijinja names the undefined variable only in debug mode, which
+    /// is otherwise on for debug builds alone: the tests (debug builds)
+    /// would not see a release binary's vaguer messages.
+    #[test]
+    fn errors_are_detailed_in_release_builds_too() {
+        let t = Templates::load(None).unwrap();
+        assert!(t.env.debug());
+        let e = t
+            .env
+            .render_str("{{ nope }}", minijinja::context! {})
+            .unwrap_err();
+        assert_eq!(
+            template_error("x", &e).to_string(),
+            "error: template 'x': undefined value: `nope` is undefined (in <string>:1)"
+        );
+    }
 }
