@@ -4,6 +4,11 @@
 //!
 //!     cargo run --release --example export_read -- EXPORT
 
+/// As in the binary (src/main.rs).
+#[cfg(unix)]
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let path = std::env::args().nth(1).expect("usage: export_read EXPORT");
     let mut values = 0usize;

@@ -101,7 +101,7 @@ pub fn audit(path: &Path) -> Result<Audit> {
         // Every SID, to name RBCD principals.
         if let (Some(sid), Some(sam)) = (e.values("objectsid").next(), e.text("samaccountname")) {
             if let Some(sid) = directory::sid_text(sid) {
-                names.insert(sid, (sam.to_string(), e.dn.clone()));
+                names.insert(sid, (sam.to_string(), e.dn.to_string()));
             }
         }
         if interesting {

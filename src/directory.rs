@@ -65,7 +65,7 @@ impl Account {
         }
         Ok(Some(Account {
             line: e.line,
-            dn: e.dn.clone(),
+            dn: e.dn.to_string(),
             sam: sam.to_string(),
             dns_host_name: e.text("dnshostname").map(str::to_string),
             uac,
@@ -86,7 +86,7 @@ impl Account {
 /// `S-1-5-21-...` from the text or binary (MS-DTYP 2.4.2.2) form.
 pub fn sid_text(v: &AttrValue) -> Option<String> {
     match v {
-        AttrValue::Text(t) if t.starts_with("S-") => Some(t.clone()),
+        AttrValue::Text(t) if t.starts_with("S-") => Some(t.to_string()),
         AttrValue::Text(_) => None,
         AttrValue::Bytes(b) => match std::str::from_utf8(b) {
             Ok(t) if t.starts_with("S-") => Some(t.to_string()),

@@ -5,7 +5,8 @@
 //! kcdplan needs. Folded lines, base64 values, comments, `version: 1`, CRLF,
 //! BOMs and UTF-16 are handled; malformed records are located errors.
 
-use std::io::{BufRead, BufReader, Read};
+use std::borrow::Cow;
+use std::io::Read;
 use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
@@ -28,14 +29,15 @@ pub const ATTRIBUTES: &[&str] = &[
     "msds-allowedtoactonbehalfofotheridentity",
 ];
 
-/// One attribute value: text, or bytes when written as base64.
+/// One attribute value: text (read where it lies in the file's record),
+/// or bytes when written as base64.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttrValue {
-    Text(String),
+pub enum AttrValue<'a> {
+    Text(Cow<'a, str>),
     Bytes(Vec<u8>),
 }
 
-impl AttrValue {
+impl<'a> AttrValue<'a> {
     /// The value as text (base64 values must be UTF-8).
     pub fn text(&self) -> Option<&str> {
         match self {
@@ -43,20 +45,47 @@ impl AttrValue {
             AttrValue::Bytes(b) => std::str::from_utf8(b).ok(),
         }
     }
+
+    fn into_text(self) -> Option<Cow<'a, str>> {
+        match self {
+            AttrValue::Text(s) => Some(s),
+            AttrValue::Bytes(b) => String::from_utf8(b).ok().map(Cow::Owned),
+        }
+    }
+
+    fn into_owned(self) -> AttrValue<'static> {
+        match self {
+            AttrValue::Text(s) => AttrValue::Text(Cow::Owned(s.into_owned())),
+            AttrValue::Bytes(b) => AttrValue::Bytes(b),
+        }
+    }
 }
 
-/// One record of the export, with the kept attributes.
+/// One record of the export, with the kept attributes. It borrows from
+/// the reader: keep what you need with [`Entry::into_owned`] or copies.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub struct Entry<'e> {
     /// Line the record starts on.
     pub line: u64,
-    pub dn: String,
+    pub dn: Cow<'e, str>,
     /// (lowercase attribute name, value), in file order.
-    pub attrs: Vec<(&'static str, AttrValue)>,
+    pub attrs: Vec<(&'static str, AttrValue<'e>)>,
 }
 
-impl Entry {
-    pub fn values<'a>(&'a self, attr: &'a str) -> impl Iterator<Item = &'a AttrValue> + 'a {
+impl<'e> Entry<'e> {
+    pub fn into_owned(self) -> Entry<'static> {
+        Entry {
+            line: self.line,
+            dn: Cow::Owned(self.dn.into_owned()),
+            attrs: self
+                .attrs
+                .into_iter()
+                .map(|(a, v)| (a, v.into_owned()))
+                .collect(),
+        }
+    }
+
+    pub fn values<'a>(&'a self, attr: &'a str) -> impl Iterator<Item = &'a AttrValue<'e>> + 'a {
         self.attrs
             .iter()
             .filter(move |(a, _)| *a == attr)
@@ -152,81 +181,164 @@ fn bad_utf16(offset: u64, what: &str) -> std::io::Error {
     )
 }
 
-/// Reads a file on a second thread, hashing it on the way; the parser
-/// gets its bytes in large chunks and never waits for the hash.
-struct BackgroundReader {
-    chunks: mpsc::Receiver<std::io::Result<Vec<u8>>>,
-    give_back: mpsc::Sender<Vec<u8>>,
-    current: Vec<u8>,
-    pos: usize,
-    reader: Option<thread::JoinHandle<String>>,
+/// Hashes the bytes read through it.
+struct Hashing<R: Read> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The file's text as UTF-8 bytes, whatever its byte order mark says it is.
+fn decoded<'r>(mut r: impl Read + 'r) -> std::io::Result<Box<dyn Read + 'r>> {
+    let mut head = Vec::with_capacity(3);
+    (&mut r).take(3).read_to_end(&mut head)?;
+    Ok(if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        Box::new(r)
+    } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        let rest = head[2..].to_vec();
+        Box::new(Utf16Reader {
+            inner: std::io::Cursor::new(rest).chain(r),
+            le: head[0] == 0xFF,
+            out: Vec::new(),
+            pos: 0,
+            pending: None,
+            offset: 0,
+        })
+    } else {
+        Box::new(std::io::Cursor::new(head).chain(r))
+    })
+}
+
+/// Whole lines of the text: `bytes[..len]` (the buffer beyond is kept, so
+/// that it is not cleared again for every chunk).
+#[derive(Default)]
+struct Lines {
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl Lines {
+    fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// Cuts a text into chunks of whole lines.
+struct LineChunks<R: Read> {
+    src: R,
+    /// The start of a line that runs past the end of the last chunk.
+    carry: Vec<u8>,
+    done: bool,
 }
 
 const CHUNK: usize = 1 << 18;
 
+impl<R: Read> LineChunks<R> {
+    fn new(src: R) -> LineChunks<R> {
+        LineChunks {
+            src,
+            carry: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// The next chunk, in `spare`'s buffers; `None` at the end.
+    fn next(&mut self, mut spare: Lines) -> std::io::Result<Option<Lines>> {
+        let (buf, len) = (&mut spare.bytes, &mut spare.len);
+        *len = self.carry.len();
+        if buf.len() < *len {
+            buf.resize(*len, 0);
+        }
+        buf[..*len].copy_from_slice(&self.carry);
+        self.carry.clear();
+        loop {
+            if self.done {
+                if *len == 0 {
+                    return Ok(None);
+                }
+                break;
+            }
+            if buf.len() < *len + CHUNK {
+                buf.resize(*len + CHUNK, 0);
+            }
+            let n = match self.src.read(&mut buf[*len..*len + CHUNK]) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                n => n?,
+            };
+            if n == 0 {
+                self.done = true;
+                continue;
+            }
+            let old = *len;
+            *len += n;
+            if let Some(i) = memchr::memrchr(b'\n', &buf[old..*len]) {
+                self.carry.extend_from_slice(&buf[old + i + 1..*len]);
+                *len = old + i + 1;
+                break;
+            }
+        }
+        Ok(Some(spare))
+    }
+}
+
+/// Reads, hashes, decodes and cuts a file into lines on a second thread;
+/// the parser gets whole lines and never waits for the disk or the hash.
+struct BackgroundReader {
+    chunks: mpsc::Receiver<std::io::Result<Lines>>,
+    give_back: mpsc::Sender<Lines>,
+    reader: thread::JoinHandle<String>,
+}
+
 impl BackgroundReader {
-    fn start(mut file: std::fs::File) -> BackgroundReader {
+    fn start(file: std::fs::File) -> BackgroundReader {
         let (send, chunks) = mpsc::sync_channel(4);
-        let (give_back, spare) = mpsc::channel::<Vec<u8>>();
+        let (give_back, spare) = mpsc::channel::<Lines>();
         let reader = thread::spawn(move || {
-            let mut hasher = Sha256::new();
-            loop {
-                let mut buf = spare.try_recv().unwrap_or_default();
-                buf.resize(CHUNK, 0);
-                let n = match file.read(&mut buf) {
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        let _ = send.send(Err(e));
+            let mut hashing = Hashing {
+                inner: file,
+                hasher: Sha256::new(),
+            };
+            let result = decoded(&mut hashing).and_then(|text| {
+                let mut lines = LineChunks::new(text);
+                while let Some(chunk) = lines.next(spare.try_recv().unwrap_or_default())? {
+                    if send.send(Ok(chunk)).is_err() {
+                        // The parser stopped (an error): nothing more to do.
                         break;
                     }
-                };
-                if n == 0 {
-                    break;
                 }
-                buf.truncate(n);
-                hasher.update(&buf);
-                if send.send(Ok(buf)).is_err() {
-                    break;
-                }
+                Ok(())
+            });
+            if let Err(e) = result {
+                let _ = send.send(Err(e));
             }
-            crate::input::hex(&hasher.finalize())
+            crate::input::hex(&hashing.hasher.finalize())
         });
         BackgroundReader {
             chunks,
             give_back,
-            current: Vec::new(),
-            pos: 0,
-            reader: Some(reader),
+            reader,
         }
     }
 
-    /// Reads to the end and returns the SHA-256 of the whole file.
-    fn finish(mut self) -> std::io::Result<String> {
-        std::io::copy(&mut self, &mut std::io::sink())?;
-        let reader = self.reader.take().expect("finished once");
-        reader
+    fn next(&mut self, used: Lines) -> std::io::Result<Option<Lines>> {
+        let _ = self.give_back.send(used);
+        // A closed channel: the reader is done.
+        self.chunks.recv().ok().transpose()
+    }
+
+    /// The SHA-256 of the whole file.
+    fn finish(self) -> std::io::Result<String> {
+        drop(self.chunks);
+        self.reader
             .join()
             .map_err(|_| std::io::Error::other("the file reader failed"))
-    }
-}
-
-impl Read for BackgroundReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.pos == self.current.len() {
-            let used = std::mem::take(&mut self.current);
-            let _ = self.give_back.send(used);
-            self.pos = 0;
-            match self.chunks.recv() {
-                Ok(chunk) => self.current = chunk?,
-                // The reader is done: end of file.
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len() - self.pos);
-        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
     }
 }
 
@@ -235,8 +347,7 @@ pub fn read(path: &Path, each: impl FnMut(Entry) -> Result<()>) -> Result<Export
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
     let mut background = BackgroundReader::start(file);
-    let records = read_from(&name, &mut background, each)?;
-    // Whatever was not read (nothing, normally) is hashed too.
+    let records = parse(&name, |used| background.next(used), each)?;
     let sha256 = background
         .finish()
         .map_err(|e| Error::io("read", path, e))?;
@@ -251,171 +362,246 @@ pub fn read(path: &Path, each: impl FnMut(Entry) -> Result<()>) -> Result<Export
 pub fn read_from(
     name: &str,
     r: &mut dyn Read,
-    mut each: impl FnMut(Entry) -> Result<()>,
+    each: impl FnMut(Entry) -> Result<()>,
 ) -> Result<u64> {
-    let mut head = [0u8; 3];
-    let mut got = 0;
-    while got < 3 {
-        let n = r
-            .read(&mut head[got..])
-            .map_err(|e| Error::io("read", name, e))?;
-        if n == 0 {
-            break;
-        }
-        got += n;
-    }
-    let head = &head[..got];
-    let reader: Box<dyn BufRead + '_> = if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        Box::new(BufReader::with_capacity(1 << 16, r))
-    } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        let le = head[0] == 0xFF;
-        let rest = head[2..].to_vec();
-        Box::new(BufReader::with_capacity(
-            1 << 16,
-            Utf16Reader {
-                inner: std::io::Cursor::new(rest).chain(r),
-                le,
-                out: Vec::new(),
-                pos: 0,
-                pending: None,
-                offset: 0,
-            },
-        ))
-    } else {
-        Box::new(BufReader::with_capacity(
-            1 << 16,
-            std::io::Cursor::new(head.to_vec()).chain(r),
-        ))
-    };
-    parse(name, reader, &mut each)
+    let text = decoded(r).map_err(|e| Error::io("read", name, e))?;
+    let mut lines = LineChunks::new(text);
+    parse(name, |used| lines.next(used), each)
 }
 
 /// A logical (unfolded) line and the physical line it starts on.
 struct Logical<'a> {
     line: u64,
     text: &'a str,
+    known: Known,
 }
 
-fn parse(
-    name: &str,
-    mut r: Box<dyn BufRead + '_>,
-    each: &mut dyn FnMut(Entry) -> Result<()>,
-) -> Result<u64> {
-    let at = |line: u64| Location::line(name, line);
-    let mut buf = Vec::new();
-    let mut physical = 0u64;
-    // The current record's logical lines, back to back in one buffer (no
-    // allocation per line): (first physical line, start, end) each.
-    let mut text = String::new();
-    let mut spans: Vec<(u64, usize, usize)> = Vec::new();
-    // The logical line still open to continuation lines.
-    let mut pending: Option<(u64, usize)> = None;
-    let mut records = 0u64;
-    let mut first_record = true;
-    let mut finish = |text: &mut String,
-                      spans: &mut Vec<(u64, usize, usize)>,
-                      first_record: &mut bool|
-     -> Result<()> {
-        if spans.is_empty() {
-            return Ok(());
-        }
-        let lines: Vec<Logical> = spans
-            .iter()
-            .map(|&(line, s, e)| Logical {
-                line,
-                text: &text[s..e],
-            })
-            .collect();
-        if let Some(e) = finish_record(name, &lines, *first_record)? {
-            records += 1;
-            each(e)?;
-        }
-        *first_record = false;
-        text.clear();
-        spans.clear();
-        Ok(())
-    };
-    loop {
-        buf.clear();
-        let n = r
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::input(Problem::new(at(physical + 1), e.to_string())))?;
-        let eof = n == 0;
-        if !eof {
-            physical += 1;
-            if buf.ends_with(b"\n") {
-                buf.pop();
-            }
-            if buf.ends_with(b"\r") {
-                buf.pop();
-            }
-        }
-        let line = if eof {
-            None
-        } else {
-            Some(std::str::from_utf8(&buf).map_err(|e| {
-                Error::input(Problem::new(
-                    at(physical),
-                    format!(
-                        "not valid UTF-8 at byte {} of the line; export as UTF-8 or with ldifde -u",
-                        e.valid_up_to() + 1
-                    ),
-                ))
-            })?)
-        };
+/// A kept attribute found when the line was read: its name and colon.
+type Known = Option<(&'static str, usize)>;
+
+/// The logical line that continuation lines extend.
+enum Open {
+    /// None: a continuation line here is an error.
+    Nothing,
+    /// A line kept for the record: its physical line, start in `text`
+    /// and, when known, its attribute and colon.
+    Kept(u64, usize, Known),
+    /// A comment or an attribute nobody reads: continuations are dropped.
+    Skipped,
+}
+
+/// Line-by-line state of the reader. Lines are read where they lie in the
+/// read buffer; only the lines a record keeps are copied.
+struct Parser<'a> {
+    name: &'a str,
+    each: &'a mut dyn FnMut(Entry) -> Result<()>,
+    physical: u64,
+    /// The current record's kept logical lines, back to back in one buffer
+    /// (no allocation per line): their first physical line, start, end and
+    /// attribute (when known) each.
+    text: String,
+    spans: Vec<(u64, usize, usize, Known)>,
+    open: Open,
+    records: u64,
+    first_record: bool,
+}
+
+impl Parser<'_> {
+    fn at(&self, line: u64) -> Location {
+        Location::line(self.name, line)
+    }
+
+    /// One physical line, without its line feed.
+    fn line(&mut self, t: &str) -> Result<()> {
+        self.physical += 1;
+        let t = t.strip_suffix('\r').unwrap_or(t);
         // Folding: a line starting with one space continues the previous one.
-        if let Some(rest) = line.and_then(|t| t.strip_prefix(' ')) {
-            if pending.is_none() {
-                return Err(Error::input(Problem::new(
-                    at(physical),
+        if let Some(rest) = t.strip_prefix(' ') {
+            return match self.open {
+                Open::Nothing => Err(Error::input(Problem::new(
+                    self.at(self.physical),
                     "a continuation line (starting with a space) follows nothing",
-                )));
-            }
-            text.push_str(rest);
-            continue;
+                ))),
+                Open::Kept(..) => {
+                    self.text.push_str(rest);
+                    Ok(())
+                }
+                Open::Skipped => Ok(()),
+            };
         }
-        if let Some((line, start)) = pending.take() {
-            if text[start..].starts_with('#') {
-                // A comment, unfolded: dropped.
-                text.truncate(start);
-            } else if start == text.len() {
-                // An empty line ends the record.
-                finish(&mut text, &mut spans, &mut first_record)?;
-            } else {
-                spans.push((line, start, text.len()));
+        self.close_line();
+        if t.is_empty() {
+            // An empty line ends the record.
+            return self.finish_record();
+        }
+        // A record's first line (and `version:` before the first record)
+        // is always kept whole. Other lines whose attribute name is whole
+        // on this line are sorted now: attributes nobody reads are dropped
+        // unread.
+        let heads = if self.first_record { 2 } else { 1 };
+        let mut known = None;
+        if t.starts_with('#') {
+            self.open = Open::Skipped;
+            return Ok(());
+        } else if self.spans.len() >= heads {
+            if let Some((colon, base)) = attribute(t).filter(|(colon, _)| *colon > 0) {
+                match kept(base) {
+                    Some(k) => known = Some((k, colon)),
+                    None => {
+                        self.open = Open::Skipped;
+                        return Ok(());
+                    }
+                }
             }
         }
-        match line {
-            Some(t) => {
-                pending = Some((physical, text.len()));
-                text.push_str(t);
-            }
-            None => break,
+        self.open = Open::Kept(self.physical, self.text.len(), known);
+        self.text.push_str(t);
+        Ok(())
+    }
+
+    fn close_line(&mut self) {
+        if let Open::Kept(line, start, known) = std::mem::replace(&mut self.open, Open::Nothing) {
+            self.spans.push((line, start, self.text.len(), known));
         }
     }
-    finish(&mut text, &mut spans, &mut first_record)?;
-    Ok(records)
+
+    fn finish_record(&mut self) -> Result<()> {
+        if self.spans.is_empty() {
+            return Ok(());
+        }
+        let lines: Vec<Logical> = self
+            .spans
+            .iter()
+            .map(|&(line, s, e, known)| Logical {
+                line,
+                text: &self.text[s..e],
+                known,
+            })
+            .collect();
+        if let Some(e) = finish_record(self.name, &lines, self.first_record)? {
+            self.records += 1;
+            (self.each)(e)?;
+        }
+        self.first_record = false;
+        self.text.clear();
+        self.spans.clear();
+        Ok(())
+    }
+}
+
+/// Parses chunks of whole lines; `next` gets the last chunk back, to
+/// reuse its buffers.
+fn parse(
+    name: &str,
+    mut next: impl FnMut(Lines) -> std::io::Result<Option<Lines>>,
+    mut each: impl FnMut(Entry) -> Result<()>,
+) -> Result<u64> {
+    let mut p = Parser {
+        name,
+        each: &mut each,
+        physical: 0,
+        text: String::new(),
+        spans: Vec::new(),
+        open: Open::Nothing,
+        records: 0,
+        first_record: true,
+    };
+    let mut chunk = Lines::default();
+    loop {
+        chunk = match next(chunk) {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(Error::input(Problem::new(
+                    p.at(p.physical + 1),
+                    e.to_string(),
+                )))
+            }
+        };
+        let bytes = chunk.bytes();
+        // Where each line ends: its line feed, or the end of the text.
+        let ends = memchr::memchr_iter(b'\n', bytes)
+            .chain((!bytes.ends_with(b"\n")).then_some(bytes.len()));
+        let mut start = 0;
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                for end in ends {
+                    p.line(&text[start..end])?;
+                    start = end + 1;
+                }
+            }
+            Err(_) => {
+                // Somewhere in this chunk: find the line.
+                for end in ends {
+                    let line = std::str::from_utf8(&bytes[start..end]);
+                    p.line(line.map_err(|e| {
+                        Error::input(Problem::new(
+                            p.at(p.physical + 1),
+                            format!(
+                                "not valid UTF-8 at byte {} of the line; export as UTF-8 or with ldifde -u",
+                                e.valid_up_to() + 1
+                            ),
+                        ))
+                    })?)?;
+                    start = end + 1;
+                }
+            }
+        }
+    }
+    p.close_line();
+    p.finish_record()?;
+    Ok(p.records)
+}
+
+fn change_file(name: &str, l: &Logical) -> Error {
+    Error::input(Problem::new(
+        Location::line(name, l.line),
+        "this is a change file, not an export (found 'changetype:')",
+    ))
+}
+
+/// A kept attribute's (or `changetype`'s) canonical lowercase name.
+fn kept(base: &str) -> Option<&'static str> {
+    // Cheap tests first: the length, then the first letter.
+    let first = base.as_bytes().first()?.to_ascii_lowercase();
+    ATTRIBUTES
+        .iter()
+        .chain(&["changetype"])
+        .find(|k| k.len() == base.len() && k.as_bytes()[0] == first && k.eq_ignore_ascii_case(base))
+        .copied()
+}
+
+/// A line's colon and its attribute name without options (`;binary`).
+fn attribute(t: &str) -> Option<(usize, &str)> {
+    let b = t.as_bytes();
+    let i = memchr::memchr2(b':', b';', b)?;
+    if b[i] == b':' {
+        return Some((i, &t[..i]));
+    }
+    let colon = i + memchr::memchr(b':', &b[i..])?;
+    Some((colon, &t[..i]))
 }
 
 /// Parses `name: value`, `name:: base64` or `name:< url` into the name and value.
 /// The name is returned as written, without options (`;binary`).
-fn split_attr<'a>(name: &str, l: &Logical<'a>) -> Result<(&'a str, AttrValue)> {
-    let at = Location::line(name, l.line);
-    let Some(colon) = l.text.bytes().position(|b| b == b':') else {
+fn split_attr<'a>(name: &str, l: &Logical<'a>) -> Result<(&'a str, AttrValue<'a>)> {
+    let Some(colon) = memchr::memchr(b':', l.text.as_bytes()) else {
         return Err(Error::input(Problem::new(
-            at,
+            Location::line(name, l.line),
             format!("'{}' is not an LDIF line (no ':')", show(&clip(l.text))),
         )));
     };
+    attr_value(name, l, colon)
+}
+
+/// As [`split_attr`], the colon being at `colon`.
+fn attr_value<'a>(name: &str, l: &Logical<'a>, colon: usize) -> Result<(&'a str, AttrValue<'a>)> {
+    let bad = |msg: String| Error::input(Problem::new(Location::line(name, l.line), msg));
     let attr = &l.text[..colon];
-    if attr.is_empty()
-        || !attr
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ';' | '.'))
-    {
-        return Err(Error::input(Problem::new(
-            at,
-            format!("'{}' is not an attribute name", show(&clip(attr))),
+    if attr.is_empty() || !attr.bytes().all(|c| NAME_BYTE[c as usize]) {
+        return Err(bad(format!(
+            "'{}' is not an attribute name",
+            show(&clip(attr))
         )));
     }
     // Attribute options (`;binary`, `;lang-en`) are dropped.
@@ -423,29 +609,37 @@ fn split_attr<'a>(name: &str, l: &Logical<'a>) -> Result<(&'a str, AttrValue)> {
     let rest = &l.text[colon + 1..];
     let value = if let Some(b64) = rest.strip_prefix(':') {
         let b64: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
-        AttrValue::Bytes(STANDARD.decode(b64.as_bytes()).map_err(|e| {
-            Error::input(Problem::new(
-                Location::line(name, l.line),
-                format!("attribute '{}': invalid base64: {e}", show(attr)),
-            ))
-        })?)
+        AttrValue::Bytes(
+            STANDARD
+                .decode(b64.as_bytes())
+                .map_err(|e| bad(format!("attribute '{}': invalid base64: {e}", show(attr))))?,
+        )
     } else if rest.starts_with('<') {
-        return Err(Error::input(Problem::new(
-            at,
-            format!(
-                "attribute '{}': URL values (':<') are not read; export the value inline",
-                show(attr)
-            ),
+        return Err(bad(format!(
+            "attribute '{}': URL values (':<') are not read; export the value inline",
+            show(attr)
         )));
     } else {
-        AttrValue::Text(rest.trim_start_matches(' ').to_string())
+        AttrValue::Text(Cow::Borrowed(rest.trim_start_matches(' ')))
     };
     Ok((base, value))
 }
 
+/// The bytes an attribute name (with options) is made of.
+const NAME_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = c.is_ascii_alphanumeric() || c == b'-' || c == b';' || c == b'.';
+        i += 1;
+    }
+    t
+};
+
 /// The text before the first `b` (all of it without one); `b` is ASCII.
 fn before_byte(s: &str, b: u8) -> &str {
-    match s.bytes().position(|c| c == b) {
+    match memchr::memchr(b, s.as_bytes()) {
         Some(i) => &s[..i],
         None => s,
     }
@@ -459,7 +653,7 @@ fn clip(s: &str) -> String {
     }
 }
 
-fn finish_record(name: &str, lines: &[Logical], first: bool) -> Result<Option<Entry>> {
+fn finish_record<'a>(name: &str, lines: &[Logical<'a>], first: bool) -> Result<Option<Entry<'a>>> {
     let mut it = lines.iter().peekable();
     // `version: 1` before the first record.
     if first {
@@ -497,7 +691,7 @@ fn finish_record(name: &str, lines: &[Logical], first: bool) -> Result<Option<En
             ),
         )));
     }
-    let dn = value.text().map(str::to_string).ok_or_else(|| {
+    let dn = value.into_text().ok_or_else(|| {
         Error::input(Problem::new(
             Location::line(name, head.line),
             "the DN is not valid UTF-8",
@@ -509,24 +703,25 @@ fn finish_record(name: &str, lines: &[Logical], first: bool) -> Result<Option<En
     }
     let mut attrs = Vec::new();
     for l in it {
+        if let Some((k, colon)) = l.known {
+            let (_, v) = attr_value(name, l, colon)?;
+            if k == "changetype" {
+                return Err(change_file(name, l));
+            }
+            attrs.push((k, v));
+            continue;
+        }
         // Skip attributes nobody reads before decoding them; still check
         // that the line is an attribute line at all.
         let attr = before_byte(l.text, b':');
-        let base = before_byte(attr, b';');
-        let kept = ATTRIBUTES.iter().any(|k| k.eq_ignore_ascii_case(base))
-            || base.eq_ignore_ascii_case("changetype");
-        if !kept && l.text.contains(':') && !attr.is_empty() {
+        if kept(before_byte(attr, b';')).is_none() && l.text.contains(':') && !attr.is_empty() {
             continue;
         }
         let (a, v) = split_attr(name, l)?;
-        if a.eq_ignore_ascii_case("changetype") {
-            return Err(Error::input(Problem::new(
-                Location::line(name, l.line),
-                "this is a change file, not an export (found 'changetype:')",
-            )));
-        }
-        if let Some(k) = ATTRIBUTES.iter().find(|k| k.eq_ignore_ascii_case(a)) {
-            attrs.push((*k, v));
+        match kept(a) {
+            Some("changetype") => return Err(change_file(name, l)),
+            Some(k) => attrs.push((k, v)),
+            None => {}
         }
     }
     Ok(Some(Entry {
@@ -540,10 +735,14 @@ fn finish_record(name: &str, lines: &[Logical], first: bool) -> Result<Option<En
 mod tests {
     use super::*;
 
-    fn entries(bytes: &[u8]) -> Result<Vec<Entry>> {
+    fn entries(bytes: &[u8]) -> Result<Vec<Entry<'static>>> {
+        entries_from(&mut &bytes[..])
+    }
+
+    fn entries_from(r: &mut dyn Read) -> Result<Vec<Entry<'static>>> {
         let mut v = Vec::new();
-        read_from("x.ldif", &mut &bytes[..], |e| {
-            v.push(e);
+        read_from("x.ldif", r, |e| {
+            v.push(e.into_owned());
             Ok(())
         })?;
         Ok(v)
@@ -612,6 +811,99 @@ mod tests {
         assert_eq!(e.len(), 1);
     }
 
+    /// Hands out its bytes a few at a time: lines cut anywhere, marks too.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.1 = self.1 % 7 + 1;
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn trickled(bytes: &[u8]) -> Result<Vec<Entry<'static>>> {
+        entries_from(&mut Trickle(bytes, 0))
+    }
+
+    #[test]
+    fn bytes_a_few_at_a_time_read_the_same() {
+        let text = "version: 1\n# c\n\ndn: CN=A,DC=x\r\nsAMAccountName: A$\r\nmsDS-AllowedToDelegateTo: cifs/ho\n st1\nmsDS-AllowedTo\n DelegateTo: cifs/h2\nobjectSid:: AQUAAAAAAAUVAAAA\n\ndn: CN=B,DC=x\nuserAccountControl: 4096";
+        let whole = entries(text.as_bytes()).unwrap();
+        assert_eq!(whole.len(), 2);
+        // A name folded across lines is still read.
+        assert_eq!(
+            whole[0]
+                .texts("msds-allowedtodelegateto")
+                .collect::<Vec<_>>(),
+            ["cifs/host1", "cifs/h2"]
+        );
+        // The last line has no line feed.
+        assert_eq!(whole[1].text("useraccountcontrol"), Some("4096"));
+        assert_eq!(trickled(text.as_bytes()).unwrap(), whole);
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(trickled(&le).unwrap(), whole);
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(text.as_bytes());
+        assert_eq!(trickled(&bom).unwrap(), whole);
+    }
+
+    #[test]
+    fn a_line_longer_than_a_read_chunk() {
+        let long = "x".repeat(3 * CHUNK + 17);
+        let text = format!("dn: CN=A,DC=x\ndescription: {long}\nsAMAccountName: A$\nmsDS-AllowedToDelegateTo: cifs/{long}\n");
+        let e = entries(text.as_bytes()).unwrap();
+        assert_eq!(e[0].text("samaccountname"), Some("A$"));
+        assert_eq!(
+            e[0].text("msds-allowedtodelegateto").map(str::len),
+            Some(long.len() + 5)
+        );
+    }
+
+    #[test]
+    fn bad_utf8_deep_in_a_file_names_its_line() {
+        let mut text = Vec::new();
+        for i in 0..20_000 {
+            text.extend_from_slice(
+                format!("dn: CN=H{i},DC=x\nsAMAccountName: H{i}$\n\n").as_bytes(),
+            );
+        }
+        assert!(text.len() > CHUNK);
+        text.extend_from_slice(b"dn: CN=Z,DC=x\ndescription: caf\xE9\n");
+        let e = entries(&text).unwrap_err().to_string();
+        assert!(
+            e.starts_with("x.ldif:60002: not valid UTF-8 at byte 17 of the line"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_continuation_after_an_empty_line_follows_nothing() {
+        let e = entries(b"dn: CN=A,DC=x\nsAMAccountName: A$\n\n cont: x\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("x.ldif:4: a continuation line (starting with a space) follows nothing"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn kept_names_are_found_in_any_case_and_nothing_else() {
+        for k in ATTRIBUTES.iter().chain(&["changetype"]) {
+            assert_eq!(kept(k), Some(*k));
+            assert_eq!(kept(&k.to_ascii_uppercase()), Some(*k));
+            assert_eq!(kept(&k[1..]), None);
+            assert_eq!(kept(&format!("{k}x")), None);
+        }
+        for other in ["objectClass", "dNSHostNamf", "", "cn", "description"] {
+            assert_eq!(kept(other), None, "{other}");
+        }
+    }
+
     /// A file of many read chunks, records and folded lines straddling
     /// chunk ends: the same entries as reading the bytes in one piece, and
     /// the SHA-256 of the whole file.
@@ -637,7 +929,7 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         let mut from_file = Vec::new();
         let info = read(&path, |e| {
-            from_file.push(e);
+            from_file.push(e.into_owned());
             Ok(())
         })
         .unwrap();
