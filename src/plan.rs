@@ -2,7 +2,6 @@
 //! de-duplicated, DNs derived, conflicts between rows found, and warnings
 //! about delegations that are legal but probably not what was meant.
 
-use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
@@ -17,9 +16,8 @@ use crate::names::{self, VSMS};
 use crate::sanitize::show;
 use crate::validate::{Action, PrincipalType, Protocol, Row};
 
-/// One `msDS-AllowedToDelegateTo` value. Shared: the same SPN delegated
-/// to by many accounts is stored once, and reaches the templates without
-/// a copy.
+/// One `msDS-AllowedToDelegateTo` value. Shared: it reaches the templates
+/// without a copy.
 pub type Spn = std::sync::Arc<str>;
 
 /// How a principal's `msDS-AllowedToDelegateTo` changes.
@@ -201,12 +199,12 @@ impl ValueSet {
     }
 
     /// Adds `v` (folded as `key`) unless an equal value is already in.
-    fn insert(&mut self, v: &Spn, key: &Folded, line: u64) {
+    fn insert(&mut self, v: &str, key: &Folded, line: u64) {
         if self.find(key).is_none() {
-            let i = u32::try_from(self.values.len()).expect("fewer than 2^32 values");
+            let i = number(self.values.len());
             self.index
                 .insert_unique(key.hash, (key.hash, i), |&(h, _)| h);
-            self.values.push(v.clone());
+            self.values.push(v.into());
             self.lines.push(line);
         }
     }
@@ -216,49 +214,74 @@ impl ValueSet {
     }
 }
 
-/// Every SPN value seen, stored once.
+fn number(n: usize) -> u32 {
+    u32::try_from(n).expect("fewer than 2^32 values")
+}
+
+/// Target hosts seen (lowercase FQDNs), numbered: each account then keeps
+/// numbers, not copies of the names.
 #[derive(Default)]
-struct Interner {
-    set: HashTable<Spn>,
+struct Hosts {
+    names: Vec<Box<str>>,
+    index: HashTable<u32>,
     hasher: DefaultHashBuilder,
 }
 
-impl Interner {
-    fn get(&mut self, v: &str) -> Spn {
-        let hash = self.hasher.hash_one(v);
-        if let Some(s) = self.set.find(hash, |s| &**s == v) {
-            return s.clone();
+impl Hosts {
+    fn number(&mut self, fqdn: &str) -> u32 {
+        let folded = names::lowercase(fqdn);
+        let hash = self.hasher.hash_one(&*folded);
+        let names = &self.names;
+        if let Some(&i) = self.index.find(hash, |&i| *names[i as usize] == *folded) {
+            return i;
         }
-        let s: Spn = v.into();
-        let hasher = &self.hasher;
-        self.set
-            .insert_unique(hash, s.clone(), |s| hasher.hash_one(&**s));
-        s
+        let i = number(self.names.len());
+        self.names.push(folded.into());
+        let (names, hasher) = (&self.names, &self.hasher);
+        self.index
+            .insert_unique(hash, i, |&i| hasher.hash_one(&*names[i as usize]));
+        i
+    }
+
+    fn name(&self, i: u32) -> &str {
+        &self.names[i as usize]
     }
 }
 
-/// The SPN values one row stands for, added to `out`.
-fn row_values(
-    row: &Row,
-    forms: SpnForms,
-    interner: &mut Interner,
-    scratch: &mut String,
-    out: &mut Vec<Spn>,
-) {
-    out.clear();
+/// The SPN values of one row, back to back (no allocation per value).
+#[derive(Default)]
+struct RowValues {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl RowValues {
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let v = &self.text[start..end];
+            start = end;
+            v
+        })
+    }
+}
+
+/// The SPN values one row stands for, into `out`.
+fn row_values(row: &Row, forms: SpnForms, out: &mut RowValues) {
+    out.text.clear();
+    out.ends.clear();
     let Some(t) = &row.target else {
         return;
     };
     let mut spn = |class: &str, host: &str| {
-        use std::fmt::Write;
-        scratch.clear();
-        scratch.push_str(class);
-        scratch.push('/');
-        scratch.push_str(host);
+        out.text.push_str(class);
+        out.text.push('/');
+        out.text.push_str(host);
         if let Some(p) = t.port {
-            write!(scratch, ":{p}").expect("a String takes any text");
+            out.text.push(':');
+            push_number(&mut out.text, p);
         }
-        out.push(interner.get(scratch));
+        out.ends.push(out.text.len());
     };
     for class in &row.classes {
         if forms != SpnForms::Short {
@@ -267,6 +290,24 @@ fn row_values(
         if forms != SpnForms::Fqdn {
             spn(class, t.short);
         }
+    }
+}
+
+/// Writes `n` in decimal, without the formatting machinery.
+fn push_number(s: &mut String, n: u16) {
+    let mut digits = [0u8; 5];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        s.push(char::from(d));
     }
 }
 
@@ -282,11 +323,11 @@ pub struct Planner<'a> {
     /// near-miss verdicts per service class (few distinct classes, many rows).
     near: HashMap<String, Option<&'static str>>,
     hasher: DefaultHashBuilder,
-    interner: Interner,
+    hosts: Hosts,
     /// Scratch space, reused from row to row.
     folded: Folded,
     scratch: String,
-    values: Vec<Spn>,
+    values: RowValues,
 }
 
 /// A principal as the plan keeps it.
@@ -324,9 +365,9 @@ struct Account {
     add: ValueSet,
     remove: ValueSet,
     replace: ValueSet,
-    /// Per target host (lowercase FQDN): has the migration service, has
-    /// cifs, first line, among rows that add or replace.
-    targets: BTreeMap<String, (bool, bool, u64)>,
+    /// Per target host (its number in `hosts`): has the migration service,
+    /// has cifs, first line, among rows that add or replace.
+    targets: HashMap<u32, (bool, bool, u64)>,
     comments: Vec<String>,
 }
 
@@ -341,10 +382,10 @@ impl<'a> Planner<'a> {
             warnings: Vec::new(),
             near: HashMap::new(),
             hasher: DefaultHashBuilder::default(),
-            interner: Interner::default(),
+            hosts: Hosts::default(),
             folded: Folded::default(),
             scratch: String::new(),
-            values: Vec::new(),
+            values: RowValues::default(),
         }
     }
 
@@ -376,7 +417,7 @@ impl<'a> Planner<'a> {
                     add: ValueSet::default(),
                     remove: ValueSet::default(),
                     replace: ValueSet::default(),
-                    targets: BTreeMap::new(),
+                    targets: HashMap::new(),
                     comments: Vec::new(),
                 });
                 self.index
@@ -440,14 +481,8 @@ impl<'a> Planner<'a> {
                 }
             }
             let folded = &mut self.folded;
-            row_values(
-                &row,
-                forms,
-                &mut self.interner,
-                &mut self.scratch,
-                &mut self.values,
-            );
-            for v in &self.values {
+            row_values(&row, forms, &mut self.values);
+            for v in self.values.iter() {
                 folded.set(v, &self.hasher);
                 let (here, there, other) = match row.action {
                     Action::Add => ("added", "removed", &acc.remove),
@@ -521,13 +556,8 @@ impl<'a> Planner<'a> {
                 ));
             }
             if row.action != Action::Remove {
-                self.folded.set(&t.fqdn, &self.hasher);
-                let host = self.folded.text.as_str();
-                if !acc.targets.contains_key(host) {
-                    acc.targets
-                        .insert(host.to_string(), (false, false, row.line));
-                }
-                let e = acc.targets.get_mut(host).expect("inserted");
+                let host = self.hosts.number(&t.fqdn);
+                let e = acc.targets.entry(host).or_insert((false, false, row.line));
                 for c in &row.classes {
                     e.0 |= *c == VSMS;
                     e.1 |= *c == "cifs";
@@ -620,7 +650,9 @@ impl<'a> Planner<'a> {
             );
         }
         let any = acc.protocol.map(|(p, _)| p) == Some(Protocol::Any);
+        // (Warnings are sorted at the end: this order does not show.)
         for (host, (vsms, cifs, line)) in &acc.targets {
+            let host = self.hosts.name(*host);
             if *vsms && !*cifs {
                 warn(
                     *line,
@@ -686,7 +718,7 @@ mod tests {
         let mut key = Folded::default();
         for (line, v) in values.iter().enumerate() {
             key.set(v, &hasher);
-            set.insert(&Spn::from(*v), &key, line as u64 + 2);
+            set.insert(v, &key, line as u64 + 2);
         }
         (set, hasher)
     }
@@ -731,15 +763,21 @@ mod tests {
         assert_eq!(strs(&set), values);
     }
 
-    /// The same SPN from many rows is one allocation.
     #[test]
-    fn values_are_stored_once() {
-        let mut interner = Interner::default();
-        let a = interner.get("cifs/fs1.contoso.com");
-        let b = interner.get(&String::from("cifs/fs1.contoso.com"));
-        let c = interner.get("CIFS/fs1.contoso.com");
-        assert!(Spn::ptr_eq(&a, &b));
-        assert!(!Spn::ptr_eq(&a, &c), "spelling is kept exactly");
-        assert_eq!(&*c, "CIFS/fs1.contoso.com");
+    fn hosts_are_numbered_caselessly() {
+        let mut hosts = Hosts::default();
+        let a = hosts.number("FS1.contoso.com");
+        assert_eq!(hosts.number("fs1.CONTOSO.com"), a);
+        assert_ne!(hosts.number("fs2.contoso.com"), a);
+        assert_eq!(hosts.name(a), "fs1.contoso.com");
+    }
+
+    #[test]
+    fn ports_are_written_in_decimal() {
+        for n in [0, 7, 10, 445, 1433, 9999, 10000, 65535] {
+            let mut s = String::from("x:");
+            push_number(&mut s, n);
+            assert_eq!(s, format!("x:{n}"));
+        }
     }
 }
