@@ -66,6 +66,57 @@ fn summary_lists_the_sha256_of_each_other_artifact_and_the_input() {
     }
 }
 
+/// The summary renders alongside the other files; wherever its template
+/// reads `artifacts`, even first, it gets all of them, with their SHA-256.
+/// Other templates see an empty list.
+#[test]
+fn artifacts_reach_the_summary_wherever_it_reads_them() {
+    use sha2::{Digest, Sha256};
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
+    std::fs::create_dir(c.path().join("tpl")).unwrap();
+    let list = "{% for a in artifacts %}{{ a.name }} {{ a.sha256 }}\n{% endfor %}";
+    std::fs::write(c.path().join("tpl/summary.md"), format!("{list}end\n")).unwrap();
+    std::fs::write(
+        c.path().join("tpl/plan.json"),
+        format!("{{{{ artifacts | length }}}} {list}\n"),
+    )
+    .unwrap();
+    let r = c.render(&["--templates", "tpl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let hex = |b: &[u8]| format!("{:x}", Sha256::digest(b));
+    let expected: String = ARTIFACTS[..4]
+        .iter()
+        .map(|n| format!("{n} {}\n", hex(&c.out_bytes(n))))
+        .collect();
+    assert_eq!(c.out("summary.md"), format!("{expected}end\n"));
+    // (trim_blocks takes the line feed after the closing tag.)
+    assert_eq!(c.out("plan.json"), "0 ");
+}
+
+/// A file that fails while the summary waits for the others' SHA-256: the
+/// failing file is reported, nothing is written, nothing hangs.
+#[test]
+fn a_failing_file_releases_the_waiting_summary() {
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
+    std::fs::create_dir(c.path().join("tpl")).unwrap();
+    std::fs::write(c.path().join("tpl/apply.ps1"), "{{ 1 / 0 }}\n").unwrap();
+    std::fs::write(
+        c.path().join("tpl/summary.md"),
+        "{% for a in artifacts %}{{ a.name }}{% endfor %}\n",
+    )
+    .unwrap();
+    let r = c.render(&["--templates", "tpl"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("error: template 'apply.ps1': "),
+        "{}",
+        r.stderr
+    );
+    let mut l = c.listing();
+    l.retain(|p| !p.starts_with("tpl"));
+    assert_eq!(l, ["input.csv"]);
+}
+
 #[test]
 fn set_kcd_import_plans_the_same_lab() {
     let dir = tempfile::tempdir().unwrap();

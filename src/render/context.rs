@@ -49,8 +49,8 @@ pub struct Context<'a> {
     pub options: &'a Options,
     pub plan: Arc<Plan>,
     pub totals: Totals,
-    /// SHA-256 of the other artifacts: filled for the summary, which is
-    /// rendered last; empty for the others, which render in parallel.
+    /// SHA-256 of the artifacts written so far (see [`Later`] for how the
+    /// summary gets the others').
     pub artifacts: Vec<ArtifactInfo>,
     /// Template names overridden by `--templates`.
     pub overridden_templates: Vec<String>,
@@ -87,6 +87,11 @@ impl<'a> Context<'a> {
     /// `options`, `principals`, `protocol_principals`, `warnings`, `totals`,
     /// `artifacts`, `overridden_templates`.
     pub fn value(&self) -> Value {
+        self.value_with(Value::from(Serde(&self.artifacts)))
+    }
+
+    /// As [`Context::value`], with `artifacts` given.
+    pub fn value_with(&self, artifacts: Value) -> Value {
         let protocol: Vec<usize> = self
             .plan
             .principals
@@ -133,12 +138,55 @@ impl<'a> Context<'a> {
             .filter(|p| p.delta.as_ref().is_none_or(|d| d.changes))
             .count();
         m.insert("changed_principals", Value::from(changed));
-        m.insert("artifacts", Value::from(Serde(&self.artifacts)));
+        m.insert("artifacts", artifacts);
         m.insert(
             "overridden_templates",
             Value::from(Serde(&self.overridden_templates)),
         );
         Value::from(m)
+    }
+}
+
+/// The other artifacts' names and SHA-256, known once they are written.
+/// The summary renders alongside them with this as `artifacts`, and waits
+/// only when (and where) its template reads it.
+#[derive(Debug, Default)]
+pub struct Later {
+    done: std::sync::Mutex<Option<Vec<Value>>>,
+    ready: std::sync::Condvar,
+}
+
+impl Later {
+    /// The list; an empty one when the others failed (their error is the
+    /// one reported, and nothing is written).
+    pub fn fill(&self, artifacts: &[ArtifactInfo]) {
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        *done = Some(artifacts.iter().map(|a| Value::from(Serde(a))).collect());
+        self.ready.notify_all();
+    }
+
+    fn wait(&self) -> Vec<Value> {
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(list) = &*done {
+                return list.clone();
+            }
+            done = self.ready.wait(done).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl Object for Later {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.wait().get(key.as_usize()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.wait().len())
     }
 }
 
