@@ -469,16 +469,12 @@ impl Parser<'_> {
         if self.spans.is_empty() {
             return Ok(());
         }
-        let lines: Vec<Logical> = self
-            .spans
-            .iter()
-            .map(|&(line, s, e, known)| Logical {
-                line,
-                text: &self.text[s..e],
-                known,
-            })
-            .collect();
-        if let Some(e) = finish_record(self.name, &lines, self.first_record)? {
+        let lines = self.spans.iter().map(|&(line, s, e, known)| Logical {
+            line,
+            text: &self.text[s..e],
+            known,
+        });
+        if let Some(e) = finish_record(self.name, lines, self.first_record)? {
             self.records += 1;
             (self.each)(e)?;
         }
@@ -596,18 +592,23 @@ fn split_attr<'a>(name: &str, l: &Logical<'a>) -> Result<(&'a str, AttrValue<'a>
 
 /// As [`split_attr`], the colon being at `colon`.
 fn attr_value<'a>(name: &str, l: &Logical<'a>, colon: usize) -> Result<(&'a str, AttrValue<'a>)> {
-    let bad = |msg: String| Error::input(Problem::new(Location::line(name, l.line), msg));
     let attr = &l.text[..colon];
     if attr.is_empty() || !attr.bytes().all(|c| NAME_BYTE[c as usize]) {
-        return Err(bad(format!(
-            "'{}' is not an attribute name",
-            show(&clip(attr))
+        return Err(Error::input(Problem::new(
+            Location::line(name, l.line),
+            format!("'{}' is not an attribute name", show(&clip(attr))),
         )));
     }
     // Attribute options (`;binary`, `;lang-en`) are dropped.
-    let base = before_byte(attr, b';');
+    Ok((before_byte(attr, b';'), value_of(name, l, colon)?))
+}
+
+/// The value after the colon at `colon`: text, or base64 bytes.
+fn value_of<'a>(name: &str, l: &Logical<'a>, colon: usize) -> Result<AttrValue<'a>> {
+    let bad = |msg: String| Error::input(Problem::new(Location::line(name, l.line), msg));
+    let attr = &l.text[..colon];
     let rest = &l.text[colon + 1..];
-    let value = if let Some(b64) = rest.strip_prefix(':') {
+    Ok(if let Some(b64) = rest.strip_prefix(':') {
         let b64: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
         AttrValue::Bytes(
             STANDARD
@@ -621,8 +622,7 @@ fn attr_value<'a>(name: &str, l: &Logical<'a>, colon: usize) -> Result<(&'a str,
         )));
     } else {
         AttrValue::Text(Cow::Borrowed(rest.trim_start_matches(' ')))
-    };
-    Ok((base, value))
+    })
 }
 
 /// The bytes an attribute name (with options) is made of.
@@ -653,8 +653,12 @@ fn clip(s: &str) -> String {
     }
 }
 
-fn finish_record<'a>(name: &str, lines: &[Logical<'a>], first: bool) -> Result<Option<Entry<'a>>> {
-    let mut it = lines.iter().peekable();
+fn finish_record<'a>(
+    name: &str,
+    lines: impl Iterator<Item = Logical<'a>>,
+    first: bool,
+) -> Result<Option<Entry<'a>>> {
+    let mut it = lines.peekable();
     // `version: 1` before the first record.
     if first {
         if let Some(l) = it.peek() {
@@ -674,7 +678,7 @@ fn finish_record<'a>(name: &str, lines: &[Logical<'a>], first: bool) -> Result<O
         }
     }
     let head = it.next().expect("record has lines");
-    let (attr, value) = split_attr(name, head)?;
+    let (attr, value) = split_attr(name, &head)?;
     if ["ref", "search", "result"]
         .iter()
         .any(|k| k.eq_ignore_ascii_case(attr))
@@ -703,8 +707,14 @@ fn finish_record<'a>(name: &str, lines: &[Logical<'a>], first: bool) -> Result<O
     }
     let mut attrs = Vec::new();
     for l in it {
+        let l = &l;
         if let Some((k, colon)) = l.known {
-            let (_, v) = attr_value(name, l, colon)?;
+            // A name with no options is the kept name itself: valid.
+            let v = if colon == k.len() {
+                value_of(name, l, colon)?
+            } else {
+                attr_value(name, l, colon)?.1
+            };
             if k == "changetype" {
                 return Err(change_file(name, l));
             }
