@@ -68,12 +68,12 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("export.ps1", include_str!("../../templates/export.ps1")),
 ];
 
-/// The artifacts `render` writes, in the order they are rendered (the
-/// summary last, as it lists the others' SHA-256). `rollback.ldif` only
-/// with `--current`.
-/// The artifact that lists the others with their SHA-256: rendered last.
+/// The artifact that lists the others with their SHA-256 (it waits for them).
 pub const SUMMARY: &str = "summary.md";
 
+/// The artifacts `render` writes, in the order they are reported (the
+/// summary last, as it lists the others' SHA-256). `rollback.ldif` only
+/// with `--current`.
 pub const ARTIFACTS: &[&str] = &[
     "delegation.ldif",
     "rollback.ldif",
