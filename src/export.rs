@@ -744,6 +744,7 @@ fn finish_record<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     fn entries(bytes: &[u8]) -> Result<Vec<Entry<'static>>> {
         entries_from(&mut &bytes[..])
@@ -859,6 +860,45 @@ mod tests {
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend_from_slice(text.as_bytes());
         assert_eq!(trickled(&bom).unwrap(), whole);
+    }
+
+    /// LDIF-like text made of pieces that matter to the reader: record
+    /// and line ends, folding, comments, kept and skipped attributes,
+    /// options, base64, bad UTF-8.
+    fn ldif_like() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        const PIECES: &[&[u8]] = &[
+            b"dn: CN=A,DC=x",
+            b"dn:: Q049QQ==",
+            b"version: 1",
+            b"sAMAccountName: A$",
+            b"msDS-AllowedToDelegateTo: cifs/h",
+            b"msds-allowedtodelegateto;x-opt: c",
+            b"objectSid:: AQUAAAAAAAUVAAAA",
+            b"description: d",
+            b"changetype: modify",
+            b"userAccountControl: 4096",
+            b"\n",
+            b"\r\n",
+            b"\n ",
+            b"\n\n",
+            b"#",
+            b":",
+            b"x",
+            b" ",
+            b"\xE9",
+        ];
+        proptest::collection::vec(0..PIECES.len(), 0..40)
+            .prop_map(|ix| ix.iter().flat_map(|&i| PIECES[i].to_vec()).collect())
+    }
+
+    proptest::proptest! {
+        /// However the bytes arrive, the same entries, or the same error.
+        #[test]
+        fn chunking_does_not_change_the_result(text in ldif_like()) {
+            let whole = entries(&text).map_err(|e| e.to_string());
+            let trickle = trickled(&text).map_err(|e| e.to_string());
+            proptest::prop_assert_eq!(whole, trickle);
+        }
     }
 
     #[test]
