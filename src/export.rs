@@ -507,12 +507,15 @@ fn parse(
         chunk = match next(chunk) {
             Ok(Some(c)) => c,
             Ok(None) => break,
-            Err(e) => {
+            // Text that does not decode is the file's problem, at a line;
+            // anything else is reading it (a folder, a failing disk).
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                 return Err(Error::input(Problem::new(
                     p.at(p.physical + 1),
                     e.to_string(),
                 )))
             }
+            Err(e) => return Err(Error::io("read", name, e)),
         };
         let bytes = chunk.bytes();
         // Where each line ends: its line feed, or the end of the text.

@@ -69,3 +69,24 @@ fn a_change_file_is_not_an_export() {
         "change.ldif:2: this is a change file, not an export (found 'changetype:')\nerror: 1 problem in the input; nothing was written\n"
     );
 }
+
+/// A folder given as the export is a read error, as for the CSV, not a
+/// problem at line 1 of the input.
+#[test]
+fn a_folder_as_export_cannot_be_read() {
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
+    std::fs::create_dir(c.path().join("exported")).unwrap();
+    for args in [
+        vec!["check", "input.csv", "--current", "exported"],
+        vec!["audit", "exported"],
+    ] {
+        let r = c.run(&args);
+        assert_eq!(r.code, 1, "{args:?}");
+        assert!(
+            r.stderr
+                .starts_with("error: cannot read 'exported': Is a directory"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}
