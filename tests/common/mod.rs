@@ -26,17 +26,31 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// Runs kcdplan with `args` in `cwd`, feeding `stdin`.
 pub fn run_in(cwd: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(bin())
-        .args(args)
-        .current_dir(cwd)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
+    let spawn = || {
+        Command::new(bin())
+            .args(args)
+            .current_dir(cwd)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+    };
+    // Under Wine (tests/windows.sh) starting a process now and then fails
+    // with "Internal error" (os error 1359) before it runs; a second try
+    // starts it. A binary that cannot start fails every try.
+    let mut child = spawn()
+        .or_else(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            spawn()
         })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .or_else(|_| {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            spawn()
+        })
         .expect("run kcdplan");
     if let Some(input) = stdin {
         child.stdin.take().unwrap().write_all(input).unwrap();
