@@ -113,10 +113,64 @@ pub struct ExportInfo {
 struct Utf16Reader<R: Read> {
     inner: R,
     le: bool,
+    /// Raw bytes read, and an odd byte left from the last read.
+    raw: Vec<u8>,
+    odd: Option<u8>,
     out: Vec<u8>,
     pos: usize,
+    /// A high surrogate waiting for its low half.
     pending: Option<u16>,
+    /// Byte offset of the next code unit (after the mark).
     offset: u64,
+}
+
+impl<R: Read> Utf16Reader<R> {
+    fn new(inner: R, le: bool) -> Utf16Reader<R> {
+        Utf16Reader {
+            inner,
+            le,
+            raw: vec![0; 1 << 16],
+            odd: None,
+            out: Vec::new(),
+            pos: 0,
+            pending: None,
+            offset: 0,
+        }
+    }
+
+    /// Decodes whole code units of `raw[..n]` into `out`.
+    fn decode(&mut self, n: usize) -> std::io::Result<()> {
+        for c in self.raw[..n].chunks_exact(2) {
+            let u = if self.le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            };
+            let ch = match (self.pending.take(), u) {
+                (None, 0..=0x7F) => {
+                    self.out.push(u as u8);
+                    self.offset += 2;
+                    continue;
+                }
+                (None, 0xD800..=0xDBFF) => {
+                    self.pending = Some(u);
+                    self.offset += 2;
+                    continue;
+                }
+                (Some(hi), 0xDC00..=0xDFFF) => char::from_u32(
+                    0x10000 + ((u32::from(hi) - 0xD800) << 10) + (u32::from(u) - 0xDC00),
+                ),
+                (None, _) => char::from_u32(u32::from(u)),
+                (Some(_), _) => None,
+            };
+            let ch = ch.ok_or_else(|| bad_utf16(self.offset, "unpaired surrogate"))?;
+            let mut b = [0u8; 4];
+            self.out
+                .extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
+            self.offset += 2;
+        }
+        Ok(())
+    }
 }
 
 impl<R: Read> Read for Utf16Reader<R> {
@@ -124,48 +178,33 @@ impl<R: Read> Read for Utf16Reader<R> {
         while self.pos >= self.out.len() {
             self.out.clear();
             self.pos = 0;
-            let mut raw = [0u8; 8192];
-            let n = self.inner.read(&mut raw)?;
+            let start = usize::from(self.odd.is_some());
+            if let Some(b) = self.odd.take() {
+                self.raw[0] = b;
+            }
+            let n = loop {
+                match self.inner.read(&mut self.raw[start..]) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    n => break n?,
+                }
+            };
             if n == 0 {
+                if start == 1 {
+                    return Err(bad_utf16(
+                        self.offset + 1,
+                        "odd number of bytes (truncated file?)",
+                    ));
+                }
                 if self.pending.is_some() {
                     return Err(bad_utf16(self.offset, "unpaired surrogate at the end"));
                 }
                 return Ok(0);
             }
-            let mut raw = raw[..n].to_vec();
-            if n % 2 == 1 {
-                let mut one = [0u8; 1];
-                if self.inner.read(&mut one)? == 0 {
-                    return Err(bad_utf16(
-                        self.offset + n as u64,
-                        "odd number of bytes (truncated file?)",
-                    ));
-                }
-                raw.push(one[0]);
+            let len = start + n;
+            if len % 2 == 1 {
+                self.odd = Some(self.raw[len - 1]);
             }
-            for c in raw.chunks_exact(2) {
-                let u = if self.le {
-                    u16::from_le_bytes([c[0], c[1]])
-                } else {
-                    u16::from_be_bytes([c[0], c[1]])
-                };
-                let units: Vec<u16> = match self.pending.take() {
-                    Some(hi) => vec![hi, u],
-                    None if (0xD800..0xDC00).contains(&u) => {
-                        self.pending = Some(u);
-                        self.offset += 2;
-                        continue;
-                    }
-                    None => vec![u],
-                };
-                for ch in char::decode_utf16(units) {
-                    let ch = ch.map_err(|_| bad_utf16(self.offset, "unpaired surrogate"))?;
-                    let mut b = [0u8; 4];
-                    self.out
-                        .extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
-                }
-                self.offset += 2;
-            }
+            self.decode(len - len % 2)?;
         }
         let n = buf.len().min(self.out.len() - self.pos);
         buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
@@ -203,14 +242,10 @@ fn decoded<'r>(mut r: impl Read + 'r) -> std::io::Result<Box<dyn Read + 'r>> {
         Box::new(r)
     } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
         let rest = head[2..].to_vec();
-        Box::new(Utf16Reader {
-            inner: std::io::Cursor::new(rest).chain(r),
-            le: head[0] == 0xFF,
-            out: Vec::new(),
-            pos: 0,
-            pending: None,
-            offset: 0,
-        })
+        Box::new(Utf16Reader::new(
+            std::io::Cursor::new(rest).chain(r),
+            head[0] == 0xFF,
+        ))
     } else {
         Box::new(std::io::Cursor::new(head).chain(r))
     })
@@ -901,6 +936,46 @@ mod tests {
             let whole = entries(&text).map_err(|e| e.to_string());
             let trickle = trickled(&text).map_err(|e| e.to_string());
             proptest::prop_assert_eq!(whole, trickle);
+        }
+    }
+
+    /// The UTF-16 decoder, fed a few bytes at a time or all at once.
+    fn from_utf16(bytes: &[u8], le: bool, trickle: bool) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        if trickle {
+            Utf16Reader::new(Trickle(bytes, 0), le).read_to_end(&mut out)?;
+        } else {
+            Utf16Reader::new(bytes, le).read_to_end(&mut out)?;
+        }
+        Ok(out)
+    }
+
+    proptest::proptest! {
+        /// Any code units decode as the standard library decodes them, in
+        /// both byte orders and however the bytes arrive; unpaired
+        /// surrogates and a truncated last unit are errors.
+        #[test]
+        fn utf16_decodes_as_the_standard_library(
+            units in proptest::collection::vec(
+                proptest::prop_oneof![0u16..0x80, 0u16..=0xFFFF, 0xD800u16..0xE000],
+                0..64,
+            ),
+            cut in proptest::bool::ANY,
+            trickle in proptest::bool::ANY,
+        ) {
+            let expected = String::from_utf16(&units).ok().map(String::into_bytes);
+            for le in [true, false] {
+                let mut bytes: Vec<u8> = units
+                    .iter()
+                    .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
+                    .collect();
+                if cut && !bytes.is_empty() {
+                    bytes.pop();
+                    proptest::prop_assert!(from_utf16(&bytes, le, trickle).is_err());
+                } else {
+                    proptest::prop_assert_eq!(from_utf16(&bytes, le, trickle).ok(), expected.clone());
+                }
+            }
         }
     }
 
