@@ -33,6 +33,7 @@ use cli::{CheckFormat, Cli, Command, PlanArgs, TemplatesCommand};
 use config::Options;
 use error::{Error, Result};
 use input::Source;
+use minijinja::Value;
 use plan::Plan;
 use render::context::{ArtifactInfo, Context};
 use render::{Templates, ARTIFACTS};
@@ -154,9 +155,9 @@ fn report_warnings(planned: &Planned, err: &mut dyn Write) -> Result<()> {
 }
 
 /// Renders every artifact into `dir` (an empty folder) and returns the
-/// written files with their SHA-256, in [`ARTIFACTS`] order. The artifacts
-/// before the summary are independent of each other and render in
-/// parallel; the summary comes last, as it lists their SHA-256.
+/// written files with their SHA-256, in [`ARTIFACTS`] order. All render at
+/// once, one thread each; the summary, which lists the others' SHA-256,
+/// waits for them only where its template reads `artifacts`.
 pub fn render_into(
     dir: &Path,
     planned: &Planned,
@@ -165,41 +166,55 @@ pub fn render_into(
     let mut ctx = Context::new(&planned.source, &planned.options, &planned.plan);
     ctx.current = planned.current.clone();
     ctx.overridden_templates = templates.overridden().to_vec();
-    let (names, last): (Vec<&str>, Vec<&str>) = ARTIFACTS
+    let names: Vec<&str> = ARTIFACTS
         .iter()
         .copied()
         .filter(|n| *n != "rollback.ldif" || planned.current.is_some())
-        .partition(|n| *n != render::SUMMARY);
-    let render_one = |ctx: &Context, name: &str| -> Result<ArtifactInfo> {
+        .collect();
+    let render_one = |name: &str, ctx: Value| -> Result<ArtifactInfo> {
         let file = output::HashingFile::create(&dir.join(name))?;
-        let file = templates.render_to(name, &ctx.value(), file)?;
+        let file = templates.render_to(name, &ctx, file)?;
         Ok(ArtifactInfo {
             name: name.to_string(),
             sha256: file.finish()?,
         })
     };
-    // One scoped thread per file; results are taken in ARTIFACTS order, so
-    // the first failing file is the one reported.
-    let results: Vec<Result<ArtifactInfo>> = std::thread::scope(|scope| {
+    let later = std::sync::Arc::new(render::context::Later::default());
+    let (others, summary) = std::thread::scope(|scope| {
         let (ctx, render_one) = (&ctx, &render_one);
         let running: Vec<_> = names
             .iter()
-            .map(|name| scope.spawn(move || render_one(ctx, name)))
-            .collect();
-        running
-            .into_iter()
-            .map(|t| {
-                t.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .map(|&name| {
+                let value = if name == render::SUMMARY {
+                    ctx.value_with(Value::from_dyn_object(later.clone()))
+                } else {
+                    ctx.value()
+                };
+                (name, scope.spawn(move || render_one(name, value)))
             })
-            .collect()
+            .collect();
+        let (summary, others): (Vec<_>, Vec<_>) = running
+            .into_iter()
+            .partition(|(n, _)| *n == render::SUMMARY);
+        // Every other file, in ARTIFACTS order (the first failing one is
+        // the one reported); a panic is held until the summary is released.
+        let others: Vec<std::thread::Result<Result<ArtifactInfo>>> =
+            others.into_iter().map(|(_, t)| t.join()).collect();
+        let written: Vec<ArtifactInfo> = others
+            .iter()
+            .filter_map(|r| r.as_ref().ok()?.as_ref().ok().cloned())
+            .collect();
+        later.fill(if written.len() == others.len() {
+            &written
+        } else {
+            &[]
+        });
+        let summary: Vec<_> = summary.into_iter().map(|(_, t)| t.join()).collect();
+        (others, summary)
     });
-    for result in results {
+    for result in others.into_iter().chain(summary) {
+        let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         ctx.artifacts.push(result?);
-    }
-    for name in last {
-        let info = render_one(&ctx, name)?;
-        ctx.artifacts.push(info);
     }
     Ok(ctx.artifacts)
 }

@@ -498,6 +498,43 @@ mod tests {
     use crate::config::SpnForms;
     use std::path::Path;
 
+    /// A template reading `artifacts` from a [`Later`] waits until it is
+    /// filled, then sees every file.
+    #[test]
+    fn later_waits_until_filled() {
+        let later = Arc::new(Later::default());
+        let seen = Value::from_dyn_object(later.clone());
+        let (done, finished) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let env = minijinja::Environment::new();
+            let out = env
+                .render_str(
+                    "{% for a in artifacts %}{{ a.name }}={{ a.sha256 }};{% endfor %}",
+                    minijinja::context! { artifacts => seen },
+                )
+                .unwrap();
+            done.send(out).unwrap();
+        });
+        assert!(
+            finished
+                .recv_timeout(std::time::Duration::from_millis(200))
+                .is_err(),
+            "read before it was filled"
+        );
+        later.fill(&[
+            ArtifactInfo {
+                name: "a.ldif".into(),
+                sha256: "01".into(),
+            },
+            ArtifactInfo {
+                name: "b.ps1".into(),
+                sha256: "02".into(),
+            },
+        ]);
+        assert_eq!(finished.recv().unwrap(), "a.ldif=01;b.ps1=02;");
+        reader.join().unwrap();
+    }
+
     /// Every principal and warning, read through the templates' lazy
     /// views, is exactly what plan.json writes for it (same fields, same
     /// order, same values): with and without an export, and with warnings.
