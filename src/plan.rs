@@ -144,73 +144,170 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
-/// A value folded for case-insensitive comparison (`str::to_lowercase`, as
-/// everywhere else in kcdplan), with its hash. Reused from value to value:
-/// no allocation for ASCII values.
+/// The words SPN values are made of (service classes and host names), each
+/// numbered once as written and once folded for comparison
+/// (`str::to_lowercase`, as everywhere else in kcdplan). An account's values
+/// are kept as numbers while rows come in and spelled out once, at the end:
+/// at forest size most values are distinct, and a string per value costs
+/// several times the memory of its numbers.
 #[derive(Default)]
-struct Folded {
-    text: String,
+struct Words {
+    /// Each spelling seen, with the number of its folded form.
+    written: Vec<(Box<str>, u32)>,
+    by_written: HashTable<u32>,
+    folded: Vec<Box<str>>,
+    by_folded: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+/// A word's numbers in [`Words`].
+#[derive(Debug, Clone, Copy)]
+struct Word {
+    written: u32,
+    folded: u32,
+}
+
+impl Words {
+    fn number(&mut self, s: &str) -> Word {
+        let hash = self.hasher.hash_one(s);
+        let written = &self.written;
+        if let Some(&i) = self
+            .by_written
+            .find(hash, |&i| *written[i as usize].0 == *s)
+        {
+            let folded = written[i as usize].1;
+            return Word { written: i, folded };
+        }
+        let folded = self.fold(s);
+        let i = number(self.written.len());
+        self.written.push((s.into(), folded));
+        let (written, hasher) = (&self.written, &self.hasher);
+        self.by_written
+            .insert_unique(hash, i, |&i| hasher.hash_one(&*written[i as usize].0));
+        Word { written: i, folded }
+    }
+
+    fn fold(&mut self, s: &str) -> u32 {
+        let f = names::lowercase(s);
+        let hash = self.hasher.hash_one(&*f);
+        let folded = &self.folded;
+        if let Some(&i) = self.by_folded.find(hash, |&i| *folded[i as usize] == *f) {
+            return i;
+        }
+        let i = number(self.folded.len());
+        self.folded.push(f.into());
+        let (folded, hasher) = (&self.folded, &self.hasher);
+        self.by_folded
+            .insert_unique(hash, i, |&i| hasher.hash_one(&*folded[i as usize]));
+        i
+    }
+
+    fn written(&self, i: u32) -> &str {
+        &self.written[i as usize].0
+    }
+
+    fn folded(&self, i: u32) -> &str {
+        &self.folded[i as usize]
+    }
+
+    /// Appends the SPN value `p` (numbers as written) to `out`.
+    fn spell(&self, p: Parts, out: &mut String) {
+        out.push_str(self.written(p.class));
+        out.push('/');
+        out.push_str(self.written(p.host));
+        if p.port != 0 {
+            out.push(':');
+            push_number(out, p.port);
+        }
+    }
+}
+
+/// An SPN value `class/host[:port]` as word numbers; port 0: no port (a
+/// port is 1 to 65535). A class holds neither `/` nor `:` and a host holds
+/// neither either, so two values are equal, folded, exactly when their
+/// folded parts are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Parts {
+    class: u32,
+    host: u32,
+    port: u16,
+}
+
+/// One value of a row: folded (to compare) and as written (to keep).
+#[derive(Debug, Clone, Copy)]
+struct SpnValue {
+    key: Parts,
+    written: Parts,
     hash: u64,
 }
 
-impl Folded {
-    fn set(&mut self, v: &str, hasher: &DefaultHashBuilder) {
-        self.text.clear();
-        if v.is_ascii() {
-            self.text.push_str(v);
-            self.text.make_ascii_lowercase();
-        } else {
-            self.text.push_str(&v.to_lowercase());
-        }
-        self.hash = hasher.hash_one(self.text.as_str());
-    }
-
-    /// Whether `v` folds to this.
-    fn matches(&self, v: &str) -> bool {
-        let f = self.text.as_str();
-        if v.is_ascii() {
-            v.len() == f.len()
-                && v.bytes()
-                    .zip(f.bytes())
-                    .all(|(a, b)| a.to_ascii_lowercase() == b)
-        } else {
-            v.to_lowercase() == f
+impl SpnValue {
+    fn new(class: Word, host: Word, port: u16, hasher: &DefaultHashBuilder) -> SpnValue {
+        let key = Parts {
+            class: class.folded,
+            host: host.folded,
+            port,
+        };
+        let written = Parts {
+            class: class.written,
+            host: host.written,
+            port,
+        };
+        SpnValue {
+            key,
+            written,
+            hash: hasher.hash_one(key),
         }
     }
 }
 
-/// An ordered set of strings, unique case-insensitively, first spelling
+/// An ordered set of values, unique case-insensitively, first spelling
 /// kept, with the line that brought each value.
 #[derive(Debug, Default)]
 struct ValueSet {
-    values: Vec<Spn>,
+    keys: Vec<Parts>,
+    written: Vec<Parts>,
     lines: Vec<u64>,
-    /// (hash of the folded value, index into `values`).
-    index: HashTable<(u64, u32)>,
+    /// Indexes into `keys`, by the hash of the key.
+    index: HashTable<u32>,
 }
 
 impl ValueSet {
-    fn find(&self, key: &Folded) -> Option<usize> {
+    fn find(&self, v: &SpnValue) -> Option<usize> {
+        let keys = &self.keys;
         self.index
-            .find(key.hash, |&(h, i)| {
-                h == key.hash && key.matches(&self.values[i as usize])
-            })
-            .map(|&(_, i)| i as usize)
+            .find(v.hash, |&i| keys[i as usize] == v.key)
+            .map(|&i| i as usize)
     }
 
-    /// Adds `v` (folded as `key`) unless an equal value is already in.
-    fn insert(&mut self, v: &str, key: &Folded, line: u64) {
-        if self.find(key).is_none() {
-            let i = number(self.values.len());
-            self.index
-                .insert_unique(key.hash, (key.hash, i), |&(h, _)| h);
-            self.values.push(v.into());
+    /// Adds `v` unless an equal value is already in.
+    fn insert(&mut self, v: &SpnValue, line: u64, hasher: &DefaultHashBuilder) {
+        if self.find(v).is_none() {
+            let i = number(self.keys.len());
+            self.keys.push(v.key);
+            self.written.push(v.written);
             self.lines.push(line);
+            let keys = &self.keys;
+            self.index
+                .insert_unique(v.hash, i, |&i| hasher.hash_one(keys[i as usize]));
         }
     }
 
-    fn line_of(&self, key: &Folded) -> Option<u64> {
-        self.find(key).map(|i| self.lines[i])
+    fn line_of(&self, v: &SpnValue) -> Option<u64> {
+        self.find(v).map(|i| self.lines[i])
+    }
+
+    /// The values, spelled out.
+    fn spelled(&self, words: &Words) -> Vec<Spn> {
+        let mut text = String::new();
+        self.written
+            .iter()
+            .map(|&p| {
+                text.clear();
+                words.spell(p, &mut text);
+                Spn::from(text.as_str())
+            })
+            .collect()
     }
 }
 
@@ -218,79 +315,26 @@ fn number(n: usize) -> u32 {
     u32::try_from(n).expect("fewer than 2^32 values")
 }
 
-/// Target hosts seen (lowercase FQDNs), numbered: each account then keeps
-/// numbers, not copies of the names.
-#[derive(Default)]
-struct Hosts {
-    names: Vec<Box<str>>,
-    index: HashTable<u32>,
-    hasher: DefaultHashBuilder,
-}
-
-impl Hosts {
-    fn number(&mut self, fqdn: &str) -> u32 {
-        let folded = names::lowercase(fqdn);
-        let hash = self.hasher.hash_one(&*folded);
-        let names = &self.names;
-        if let Some(&i) = self.index.find(hash, |&i| *names[i as usize] == *folded) {
-            return i;
-        }
-        let i = number(self.names.len());
-        self.names.push(folded.into());
-        let (names, hasher) = (&self.names, &self.hasher);
-        self.index
-            .insert_unique(hash, i, |&i| hasher.hash_one(&*names[i as usize]));
-        i
-    }
-
-    fn name(&self, i: u32) -> &str {
-        &self.names[i as usize]
-    }
-}
-
-/// The SPN values of one row, back to back (no allocation per value).
-#[derive(Default)]
-struct RowValues {
-    text: String,
-    ends: Vec<usize>,
-}
-
-impl RowValues {
-    fn iter(&self) -> impl Iterator<Item = &str> {
-        let mut start = 0;
-        self.ends.iter().map(move |&end| {
-            let v = &self.text[start..end];
-            start = end;
-            v
-        })
-    }
-}
-
 /// The SPN values one row stands for, into `out`.
-fn row_values(row: &Row, forms: SpnForms, out: &mut RowValues) {
-    out.text.clear();
-    out.ends.clear();
-    let Some(t) = &row.target else {
-        return;
-    };
-    let mut spn = |class: &str, host: &str| {
-        out.text.push_str(class);
-        out.text.push('/');
-        out.text.push_str(host);
-        if let Some(p) = t.port {
-            out.text.push(':');
-            push_number(&mut out.text, p);
-        }
-        out.ends.push(out.text.len());
-    };
+fn row_values(
+    row: &Row,
+    forms: SpnForms,
+    words: &mut Words,
+    out: &mut Vec<SpnValue>,
+) -> Option<Word> {
+    out.clear();
+    let t = row.target.as_ref()?;
+    let fqdn = words.number(&t.fqdn);
+    let short = (forms != SpnForms::Fqdn).then(|| words.number(t.short));
+    let fqdn_form = (forms != SpnForms::Short).then_some(fqdn);
+    let port = t.port.unwrap_or(0);
     for class in &row.classes {
-        if forms != SpnForms::Short {
-            spn(class, &t.fqdn);
-        }
-        if forms != SpnForms::Fqdn {
-            spn(class, t.short);
+        let class = words.number(class);
+        for host in [fqdn_form, short].into_iter().flatten() {
+            out.push(SpnValue::new(class, host, port, &words.hasher));
         }
     }
+    Some(fqdn)
 }
 
 /// Writes `n` in decimal, without the formatting machinery.
@@ -322,12 +366,10 @@ pub struct Planner<'a> {
     warnings: Vec<Warning>,
     /// near-miss verdicts per service class (few distinct classes, many rows).
     near: HashMap<String, Option<&'static str>>,
-    hasher: DefaultHashBuilder,
-    hosts: Hosts,
+    words: Words,
     /// Scratch space, reused from row to row.
-    folded: Folded,
     scratch: String,
-    values: RowValues,
+    values: Vec<SpnValue>,
 }
 
 /// A principal as the plan keeps it.
@@ -365,7 +407,7 @@ struct Account {
     add: ValueSet,
     remove: ValueSet,
     replace: ValueSet,
-    /// Per target host (its number in `hosts`): has the migration service,
+    /// Per target host (the number of its folded FQDN in `words`): has the migration service,
     /// has cifs, first line, among rows that add or replace.
     targets: HashMap<u32, (bool, bool, u64)>,
     comments: Vec<String>,
@@ -381,11 +423,9 @@ impl<'a> Planner<'a> {
             accounts: Vec::new(),
             warnings: Vec::new(),
             near: HashMap::new(),
-            hasher: DefaultHashBuilder::default(),
-            hosts: Hosts::default(),
-            folded: Folded::default(),
+            words: Words::default(),
             scratch: String::new(),
-            values: RowValues::default(),
+            values: Vec::new(),
         }
     }
 
@@ -426,6 +466,7 @@ impl<'a> Planner<'a> {
             }
         };
         let mut found = Vec::new();
+        let fqdn;
         let mut warn = Vec::new();
         let forms = self.opts.spn_forms;
 
@@ -480,31 +521,32 @@ impl<'a> Planner<'a> {
                     _ => {}
                 }
             }
-            let folded = &mut self.folded;
-            row_values(&row, forms, &mut self.values);
-            for v in self.values.iter() {
-                folded.set(v, &self.hasher);
+            fqdn = row_values(&row, forms, &mut self.words, &mut self.values);
+            let hasher = &self.words.hasher;
+            for v in &self.values {
                 let (here, there, other) = match row.action {
                     Action::Add => ("added", "removed", &acc.remove),
                     Action::Remove => ("removed", "added", &acc.add),
                     Action::Replace => ("", "", &acc.replace),
                 };
                 if row.action != Action::Replace {
-                    if let Some(l) = other.line_of(folded) {
+                    if let Some(l) = other.line_of(v) {
+                        let mut text = String::new();
+                        self.words.spell(v.written, &mut text);
                         found.push((
                             Field::Action,
                             format!(
                                 "principal '{}': '{}' is {here} here and {there} on line {l}",
                                 show(&acc.principal.written),
-                                show(v)
+                                show(&text)
                             ),
                         ));
                     }
                 }
                 match row.action {
-                    Action::Add => acc.add.insert(v, folded, row.line),
-                    Action::Remove => acc.remove.insert(v, folded, row.line),
-                    Action::Replace => acc.replace.insert(v, folded, row.line),
+                    Action::Add => acc.add.insert(v, row.line, hasher),
+                    Action::Remove => acc.remove.insert(v, row.line, hasher),
+                    Action::Replace => acc.replace.insert(v, row.line, hasher),
                 }
             }
             if let Some(c) = &row.comment {
@@ -556,7 +598,9 @@ impl<'a> Planner<'a> {
                 ));
             }
             if row.action != Action::Remove {
-                let host = self.hosts.number(&t.fqdn);
+                let host = fqdn
+                    .expect("a row with a target has its FQDN numbered")
+                    .folded;
                 let e = acc.targets.entry(host).or_insert((false, false, row.line));
                 for c in &row.classes {
                     e.0 |= *c == VSMS;
@@ -652,7 +696,7 @@ impl<'a> Planner<'a> {
         let any = acc.protocol.map(|(p, _)| p) == Some(Protocol::Any);
         // (Warnings are sorted at the end: this order does not show.)
         for (host, (vsms, cifs, line)) in &acc.targets {
-            let host = self.hosts.name(*host);
+            let host = self.words.folded(*host);
             if *vsms && !*cifs {
                 warn(
                     *line,
@@ -680,9 +724,9 @@ impl<'a> Planner<'a> {
             dn: dn.to_string(),
             dn_source,
             mode,
-            add: acc.add.values,
-            remove: acc.remove.values,
-            replace: acc.replace.values,
+            add: acc.add.spelled(&self.words),
+            remove: acc.remove.spelled(&self.words),
+            replace: acc.replace.spelled(&self.words),
             protocol: acc.protocol.map(|(p, _)| p),
             lines: acc.lines,
             comments: acc.comments,
@@ -711,47 +755,63 @@ fn action_word(a: Action) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
-    fn set_of(values: &[&str]) -> (ValueSet, DefaultHashBuilder) {
-        let hasher = DefaultHashBuilder::default();
-        let mut set = ValueSet::default();
-        let mut key = Folded::default();
-        for (line, v) in values.iter().enumerate() {
-            key.set(v, &hasher);
-            set.insert(v, &key, line as u64 + 2);
-        }
-        (set, hasher)
+    /// `class/host[:port]` as a value of `words`.
+    fn value(words: &mut Words, v: &str) -> SpnValue {
+        let (class, rest) = v.split_once('/').expect("class/host");
+        let (host, port) = names::split_port(rest).expect("port");
+        let (class, host) = (words.number(class), words.number(host));
+        SpnValue::new(class, host, port.unwrap_or(0), &words.hasher)
     }
 
-    fn strs(set: &ValueSet) -> Vec<&str> {
-        set.values.iter().map(|v| &**v).collect()
+    fn set_of(values: &[&str]) -> (ValueSet, Words) {
+        let mut words = Words::default();
+        let mut set = ValueSet::default();
+        for (line, v) in values.iter().enumerate() {
+            let v = value(&mut words, v);
+            set.insert(&v, line as u64 + 2, &words.hasher);
+        }
+        (set, words)
+    }
+
+    fn strs(set: &ValueSet, words: &Words) -> Vec<String> {
+        set.spelled(words).iter().map(|v| v.to_string()).collect()
     }
 
     #[test]
     fn value_set_is_caseless_and_keeps_the_first_spelling() {
-        let (set, hasher) = set_of(&[
+        let (set, mut words) = set_of(&[
             "cifs/MÜLLER-PC.contoso.com",
             "CIFS/müller-pc.CONTOSO.com",
             "http/web1",
             "HTTP/WEB1",
             "http/web2",
+            "http/web2:8080",
+            "HTTP/Web2:8080",
         ]);
         assert_eq!(
-            strs(&set),
-            ["cifs/MÜLLER-PC.contoso.com", "http/web1", "http/web2"]
+            strs(&set, &words),
+            [
+                "cifs/MÜLLER-PC.contoso.com",
+                "http/web1",
+                "http/web2",
+                "http/web2:8080"
+            ]
         );
-        assert_eq!(set.lines, [2, 4, 6]);
-        let mut key = Folded::default();
-        key.set("Http/Web2", &hasher);
-        assert_eq!(set.line_of(&key), Some(6));
-        key.set("http/web3", &hasher);
-        assert_eq!(set.line_of(&key), None);
+        assert_eq!(set.lines, [2, 4, 6, 7]);
+        let v = value(&mut words, "Http/Web2");
+        assert_eq!(set.line_of(&v), Some(6));
+        let v = value(&mut words, "http/web3");
+        assert_eq!(set.line_of(&v), None);
+        let v = value(&mut words, "http/web2:80");
+        assert_eq!(set.line_of(&v), None);
         // Folding is by character: the Kelvin sign folds to 'k'.
-        let (set, hasher) = set_of(&["host/kdc"]);
-        key.set("HOST/\u{212A}DC", &hasher);
-        assert_eq!(set.line_of(&key), Some(2));
-        assert!(key.matches("host/KDC"));
-        assert!(!key.matches("host/kd"));
+        let (set, mut words) = set_of(&["host/kdc"]);
+        let v = value(&mut words, "HOST/\u{212A}DC");
+        assert_eq!(set.line_of(&v), Some(2));
+        let v = value(&mut words, "host/kd");
+        assert_eq!(set.line_of(&v), None);
     }
 
     #[test]
@@ -759,17 +819,22 @@ mod tests {
         let values: Vec<String> = (0..5000).map(|i| format!("cifs/host{i}")).collect();
         let upper: Vec<String> = values.iter().map(|v| v.to_uppercase()).collect();
         let all: Vec<&str> = values.iter().chain(&upper).map(String::as_str).collect();
-        let (set, _) = set_of(&all);
-        assert_eq!(strs(&set), values);
+        let (set, words) = set_of(&all);
+        assert_eq!(strs(&set, &words), values);
     }
 
     #[test]
-    fn hosts_are_numbered_caselessly() {
-        let mut hosts = Hosts::default();
-        let a = hosts.number("FS1.contoso.com");
-        assert_eq!(hosts.number("fs1.CONTOSO.com"), a);
-        assert_ne!(hosts.number("fs2.contoso.com"), a);
-        assert_eq!(hosts.name(a), "fs1.contoso.com");
+    fn words_are_numbered_as_written_and_folded() {
+        let mut words = Words::default();
+        let a = words.number("FS1.contoso.com");
+        let b = words.number("fs1.CONTOSO.com");
+        assert_ne!(a.written, b.written);
+        assert_eq!(a.folded, b.folded);
+        assert_eq!(words.number("FS1.contoso.com").written, a.written);
+        assert_ne!(words.number("fs2.contoso.com").folded, a.folded);
+        assert_eq!(words.written(a.written), "FS1.contoso.com");
+        assert_eq!(words.written(b.written), "fs1.CONTOSO.com");
+        assert_eq!(words.folded(a.folded), "fs1.contoso.com");
     }
 
     #[test]
@@ -778,6 +843,48 @@ mod tests {
             let mut s = String::from("x:");
             push_number(&mut s, n);
             assert_eq!(s, format!("x:{n}"));
+        }
+    }
+
+    proptest! {
+        /// Values kept as numbers behave as the strings they stand for:
+        /// the set keeps the first spelling of each value, unique under
+        /// `str::to_lowercase` of the whole value, in order; and a value
+        /// is found exactly when its folded string was added.
+        #[test]
+        fn numbered_values_behave_as_folded_strings(
+            values in proptest::collection::vec(
+                ("(cifs|CIFS|Http|http|MSSQLSvc|mssqlsvc|ΣΑΣ|σας)",
+                 "(srv|SRV|Srv|müller|MÜLLER|\u{212A}dc|kdc|ΑΣ|ας)(\\.(contoso|CONTOSO)\\.com)?",
+                 proptest::option::of(prop_oneof![Just(80u16), Just(1433), Just(8080)])),
+                0..40),
+            probe in ("(cifs|http|σας)", "(srv|kdc|ας)", proptest::option::of(Just(80u16))),
+        ) {
+            let text = |(c, h, p): &(String, String, Option<u16>)| match p {
+                Some(p) => format!("{c}/{h}:{p}"),
+                None => format!("{c}/{h}"),
+            };
+            let texts: Vec<String> = values.iter().map(text).collect();
+            let mut want: Vec<(String, u64)> = Vec::new();
+            for (line, t) in texts.iter().enumerate() {
+                if !want.iter().any(|(w, _)| w.to_lowercase() == t.to_lowercase()) {
+                    want.push((t.clone(), line as u64 + 2));
+                }
+            }
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let (set, mut words) = set_of(&refs);
+            prop_assert_eq!(
+                strs(&set, &words),
+                want.iter().map(|(w, _)| w.clone()).collect::<Vec<_>>()
+            );
+            prop_assert_eq!(&set.lines, &want.iter().map(|(_, l)| *l).collect::<Vec<_>>());
+            let probe_text = text(&probe);
+            let found = want
+                .iter()
+                .find(|(w, _)| w.to_lowercase() == probe_text.to_lowercase())
+                .map(|(_, l)| *l);
+            let v = value(&mut words, &probe_text);
+            prop_assert_eq!(set.line_of(&v), found);
         }
     }
 }
