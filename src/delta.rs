@@ -86,11 +86,13 @@ pub fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problem
 }
 
 fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
-    let lower = |v: &[Spn]| -> HashSet<String> { v.iter().map(|s| s.to_lowercase()).collect() };
-    let current = lower(&before.values);
+    fn lower<S: AsRef<str>>(v: impl IntoIterator<Item = S>) -> HashSet<String> {
+        v.into_iter().map(|s| s.as_ref().to_lowercase()).collect()
+    }
+    let current = lower(before.values.iter());
     let (delete, add): (Vec<Spn>, Vec<Spn>) = match p.mode {
         Mode::Update => {
-            let remove = lower(&p.remove);
+            let remove = lower(p.remove.iter());
             (
                 before
                     .values
@@ -101,12 +103,12 @@ fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
                 p.add
                     .iter()
                     .filter(|v| !current.contains(&v.to_lowercase()))
-                    .cloned()
+                    .map(Spn::from)
                     .collect(),
             )
         }
         Mode::Replace => {
-            let want = lower(&p.replace);
+            let want = lower(p.replace.iter());
             (
                 before
                     .values
@@ -117,12 +119,12 @@ fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
                 p.replace
                     .iter()
                     .filter(|v| !current.contains(&v.to_lowercase()))
-                    .cloned()
+                    .map(Spn::from)
                     .collect(),
             )
         }
     };
-    let deleted = lower(&delete);
+    let deleted = lower(delete.iter());
     let mut after: Vec<Spn> = before
         .values
         .iter()
@@ -154,8 +156,8 @@ fn missing_hosts(p: &PrincipalPlan, snap: &Snapshot) -> Vec<String> {
     } else {
         &p.add
     };
-    for v in values {
-        if let Some(h) = crate::directory::spn_host(v) {
+    for v in values.iter() {
+        if let Some(h) = crate::directory::spn_host(&v) {
             if !snap.host_exists(h) && !out.iter().any(|o| o.eq_ignore_ascii_case(h)) {
                 out.push(h.to_string());
             }

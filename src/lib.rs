@@ -111,8 +111,8 @@ pub fn plan_text(
                     wanted.hosts.insert(fqdn);
                 }
             }
-            for v in p.add.iter().chain(&p.replace) {
-                if let Some(h) = directory::spn_host(v) {
+            for v in p.add.iter().chain(p.replace.iter()) {
+                if let Some(h) = directory::spn_host(&v) {
                     let h = names::lowercase(h);
                     if !wanted.targets.contains(h.as_ref()) {
                         wanted.targets.insert(h.into_owned());

@@ -3,6 +3,7 @@
 //! about delegations that are legal but probably not what was meant.
 
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
@@ -16,9 +17,73 @@ use crate::names::{self, VSMS};
 use crate::sanitize::show;
 use crate::validate::{Action, PrincipalType, Protocol, Row};
 
-/// One `msDS-AllowedToDelegateTo` value. Shared: it reaches the templates
-/// without a copy.
+/// One `msDS-AllowedToDelegateTo` value as the export spells it. Shared:
+/// it reaches the templates without a copy.
 pub type Spn = std::sync::Arc<str>;
+
+/// `msDS-AllowedToDelegateTo` values planned from the CSV, kept as numbers
+/// into the words the plan shares (12 bytes a value) and spelled out when
+/// read: at forest size a string per value would be most of the plan's
+/// memory.
+#[derive(Clone)]
+pub struct Spns {
+    words: Arc<Words>,
+    values: Vec<Parts>,
+}
+
+impl Spns {
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Appends value `i`, spelled out, to `out`.
+    pub fn spell(&self, i: usize, out: &mut String) {
+        self.words.spell(self.values[i], out);
+    }
+
+    /// Calls `f` with each value in order (one buffer, reused).
+    pub fn for_each(&self, mut f: impl FnMut(&str)) {
+        let mut text = String::new();
+        for &p in &self.values {
+            text.clear();
+            self.words.spell(p, &mut text);
+            f(&text);
+        }
+    }
+
+    /// Each value, spelled out in a string of its own.
+    pub fn iter(&self) -> impl Iterator<Item = String> + '_ {
+        self.values.iter().map(|&p| {
+            let mut text = String::new();
+            self.words.spell(p, &mut text);
+            text
+        })
+    }
+}
+
+impl std::fmt::Debug for Spns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Spns {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        let mut text = String::new();
+        for &p in &self.values {
+            text.clear();
+            self.words.spell(p, &mut text);
+            seq.serialize_element(text.as_str())?;
+        }
+        seq.end()
+    }
+}
 
 /// How a principal's `msDS-AllowedToDelegateTo` changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,10 +117,10 @@ pub struct PrincipalPlan {
     /// Where the DN comes from; a derived DN is an assumption to check.
     pub dn_source: DnSource,
     pub mode: Mode,
-    pub add: Vec<Spn>,
-    pub remove: Vec<Spn>,
+    pub add: Spns,
+    pub remove: Spns,
     /// The complete new list (mode `replace` only).
-    pub replace: Vec<Spn>,
+    pub replace: Spns,
     /// `None`: leave protocol transition as it is.
     pub protocol: Option<Protocol>,
     /// CSV lines that contributed.
@@ -150,7 +215,7 @@ pub struct Plan {
 /// are kept as numbers while rows come in and spelled out once, at the end:
 /// at forest size most values are distinct, and a string per value costs
 /// several times the memory of its numbers.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Words {
     /// Each spelling seen, with the number of its folded form.
     written: Vec<(Box<str>, u32)>,
@@ -263,7 +328,7 @@ impl SpnValue {
 
 /// An ordered set of values, unique case-insensitively, first spelling
 /// kept, with the line that brought each value.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct ValueSet {
     keys: Vec<Parts>,
     written: Vec<Parts>,
@@ -297,17 +362,12 @@ impl ValueSet {
         self.find(v).map(|i| self.lines[i])
     }
 
-    /// The values, spelled out.
-    fn spelled(&self, words: &Words) -> Vec<Spn> {
-        let mut text = String::new();
-        self.written
-            .iter()
-            .map(|&p| {
-                text.clear();
-                words.spell(p, &mut text);
-                Spn::from(text.as_str())
-            })
-            .collect()
+    /// The values as the plan keeps them.
+    fn into_spns(self, words: &Arc<Words>) -> Spns {
+        Spns {
+            words: words.clone(),
+            values: self.written,
+        }
     }
 }
 
@@ -624,8 +684,9 @@ impl<'a> Planner<'a> {
     /// The plan, with the checks that need every row.
     pub fn finish(mut self, problems: &mut Problems) -> Plan {
         let mut principals = Vec::with_capacity(self.accounts.len());
+        let words = Arc::new(std::mem::take(&mut self.words));
         for acc in std::mem::take(&mut self.accounts) {
-            principals.push(self.close(acc));
+            principals.push(self.close(acc, &words));
         }
         principals.sort_by_cached_key(|p| (p.dn.to_lowercase(), p.dn.clone()));
         // Two principals that resolve to one DN are one account written two ways.
@@ -657,7 +718,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn close(&mut self, acc: Account) -> PrincipalPlan {
+    fn close(&mut self, acc: Account, words: &Arc<Words>) -> PrincipalPlan {
         let p = &acc.principal;
         let mode = if acc.first_replace.is_some() {
             Mode::Replace
@@ -696,7 +757,7 @@ impl<'a> Planner<'a> {
         let any = acc.protocol.map(|(p, _)| p) == Some(Protocol::Any);
         // (Warnings are sorted at the end: this order does not show.)
         for (host, (vsms, cifs, line)) in &acc.targets {
-            let host = self.words.folded(*host);
+            let host = words.folded(*host);
             if *vsms && !*cifs {
                 warn(
                     *line,
@@ -724,9 +785,9 @@ impl<'a> Planner<'a> {
             dn: dn.to_string(),
             dn_source,
             mode,
-            add: acc.add.spelled(&self.words),
-            remove: acc.remove.spelled(&self.words),
-            replace: acc.replace.spelled(&self.words),
+            add: acc.add.into_spns(words),
+            remove: acc.remove.into_spns(words),
+            replace: acc.replace.into_spns(words),
             protocol: acc.protocol.map(|(p, _)| p),
             lines: acc.lines,
             comments: acc.comments,
@@ -776,7 +837,10 @@ mod tests {
     }
 
     fn strs(set: &ValueSet, words: &Words) -> Vec<String> {
-        set.spelled(words).iter().map(|v| v.to_string()).collect()
+        set.clone()
+            .into_spns(&Arc::new(words.clone()))
+            .iter()
+            .collect()
     }
 
     #[test]

@@ -117,20 +117,20 @@ pub fn check_text(planned: &Planned, out: &mut dyn std::io::Write) -> std::io::R
         }
         match p.mode {
             Mode::Update => {
-                for v in &p.remove {
+                p.remove.for_each(|v| {
                     let _ = writeln!(s, "  - {}", show(v));
-                }
-                for v in &p.add {
+                });
+                p.add.for_each(|v| {
                     let _ = writeln!(s, "  + {}", show(v));
-                }
+                });
             }
             Mode::Replace => {
                 if p.replace.is_empty() {
                     let _ = writeln!(s, "  = (clear all values)");
                 }
-                for v in &p.replace {
+                p.replace.for_each(|v| {
                     let _ = writeln!(s, "  = {}", show(v));
-                }
+                });
             }
         }
     }

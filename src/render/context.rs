@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::config::Options;
 use crate::input::Source;
-use crate::plan::{Plan, PrincipalPlan, Spn};
+use crate::plan::{Plan, PrincipalPlan, Spn, Spns};
 
 /// Version of the plan.json layout; bump on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -379,19 +379,28 @@ struct ListView {
 }
 
 impl ListView {
-    fn values(&self) -> &[Spn] {
+    /// The planned values this list shows, if it shows planned values.
+    fn planned(&self) -> Option<&Spns> {
+        let p = self.at.principal();
+        match self.list {
+            List::Add => Some(&p.add),
+            List::Remove => Some(&p.remove),
+            List::Replace => Some(&p.replace),
+            _ => None,
+        }
+    }
+
+    /// The values from the export this list shows (empty for the others).
+    fn exported(&self) -> &[Spn] {
         let p = self.at.principal();
         let before = p.before.as_ref();
         let delta = p.delta.as_ref();
         match self.list {
-            List::Add => &p.add,
-            List::Remove => &p.remove,
-            List::Replace => &p.replace,
             List::BeforeValues => before.map_or(&[], |b| &b.values),
             List::DeltaDelete => delta.map_or(&[], |d| &d.delete),
             List::DeltaAdd => delta.map_or(&[], |d| &d.add),
             List::DeltaAfter => delta.map_or(&[], |d| &d.after),
-            List::Lines | List::Comments => &[],
+            _ => &[],
         }
     }
 }
@@ -407,8 +416,15 @@ impl Object for ListView {
         match self.list {
             List::Lines => p.lines.get(k).map(|&l| Value::from(l)),
             List::Comments => p.comments.get(k).map(|c| Value::from(c.as_str())),
-            // Shared with the plan: no copy.
-            _ => self.values().get(k).map(|s| Value::from(s.clone())),
+            _ => match self.planned() {
+                Some(values) => (k < values.len()).then(|| {
+                    let mut text = String::new();
+                    values.spell(k, &mut text);
+                    Value::from(text)
+                }),
+                // Shared with the plan: no copy.
+                None => self.exported().get(k).map(|s| Value::from(s.clone())),
+            },
         }
     }
 
@@ -417,7 +433,9 @@ impl Object for ListView {
         Enumerator::Seq(match self.list {
             List::Lines => p.lines.len(),
             List::Comments => p.comments.len(),
-            _ => self.values().len(),
+            _ => self
+                .planned()
+                .map_or_else(|| self.exported().len(), Spns::len),
         })
     }
 }
