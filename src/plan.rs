@@ -267,6 +267,15 @@ impl Words {
         i
     }
 
+    /// The folded form of a value written as `p`.
+    fn key(&self, p: Parts) -> Parts {
+        Parts {
+            class: self.written[p.class as usize].1,
+            host: self.written[p.host as usize].1,
+            port: p.port,
+        }
+    }
+
     fn written(&self, i: u32) -> &str {
         &self.written[i as usize].0
     }
@@ -330,36 +339,36 @@ impl SpnValue {
 /// kept, with the line that brought each value.
 #[derive(Debug, Default, Clone)]
 struct ValueSet {
-    keys: Vec<Parts>,
+    /// As first written; the folded form comes from `words`.
     written: Vec<Parts>,
     lines: Vec<u64>,
-    /// Indexes into `keys`, by the hash of the key.
+    /// Indexes into `written`, by the hash of the folded value.
     index: HashTable<u32>,
 }
 
 impl ValueSet {
-    fn find(&self, v: &SpnValue) -> Option<usize> {
-        let keys = &self.keys;
+    fn find(&self, v: &SpnValue, words: &Words) -> Option<usize> {
+        let written = &self.written;
         self.index
-            .find(v.hash, |&i| keys[i as usize] == v.key)
+            .find(v.hash, |&i| words.key(written[i as usize]) == v.key)
             .map(|&i| i as usize)
     }
 
     /// Adds `v` unless an equal value is already in.
-    fn insert(&mut self, v: &SpnValue, line: u64, hasher: &DefaultHashBuilder) {
-        if self.find(v).is_none() {
-            let i = number(self.keys.len());
-            self.keys.push(v.key);
+    fn insert(&mut self, v: &SpnValue, line: u64, words: &Words) {
+        if self.find(v, words).is_none() {
+            let i = number(self.written.len());
             self.written.push(v.written);
             self.lines.push(line);
-            let keys = &self.keys;
-            self.index
-                .insert_unique(v.hash, i, |&i| hasher.hash_one(keys[i as usize]));
+            let written = &self.written;
+            self.index.insert_unique(v.hash, i, |&i| {
+                words.hasher.hash_one(words.key(written[i as usize]))
+            });
         }
     }
 
-    fn line_of(&self, v: &SpnValue) -> Option<u64> {
-        self.find(v).map(|i| self.lines[i])
+    fn line_of(&self, v: &SpnValue, words: &Words) -> Option<u64> {
+        self.find(v, words).map(|i| self.lines[i])
     }
 
     /// The values as the plan keeps them.
@@ -582,7 +591,7 @@ impl<'a> Planner<'a> {
                 }
             }
             fqdn = row_values(&row, forms, &mut self.words, &mut self.values);
-            let hasher = &self.words.hasher;
+            let words = &self.words;
             for v in &self.values {
                 let (here, there, other) = match row.action {
                     Action::Add => ("added", "removed", &acc.remove),
@@ -590,7 +599,7 @@ impl<'a> Planner<'a> {
                     Action::Replace => ("", "", &acc.replace),
                 };
                 if row.action != Action::Replace {
-                    if let Some(l) = other.line_of(v) {
+                    if let Some(l) = other.line_of(v, words) {
                         let mut text = String::new();
                         self.words.spell(v.written, &mut text);
                         found.push((
@@ -604,9 +613,9 @@ impl<'a> Planner<'a> {
                     }
                 }
                 match row.action {
-                    Action::Add => acc.add.insert(v, row.line, hasher),
-                    Action::Remove => acc.remove.insert(v, row.line, hasher),
-                    Action::Replace => acc.replace.insert(v, row.line, hasher),
+                    Action::Add => acc.add.insert(v, row.line, words),
+                    Action::Remove => acc.remove.insert(v, row.line, words),
+                    Action::Replace => acc.replace.insert(v, row.line, words),
                 }
             }
             if let Some(c) = &row.comment {
@@ -831,7 +840,7 @@ mod tests {
         let mut set = ValueSet::default();
         for (line, v) in values.iter().enumerate() {
             let v = value(&mut words, v);
-            set.insert(&v, line as u64 + 2, &words.hasher);
+            set.insert(&v, line as u64 + 2, &words);
         }
         (set, words)
     }
@@ -865,17 +874,17 @@ mod tests {
         );
         assert_eq!(set.lines, [2, 4, 6, 7]);
         let v = value(&mut words, "Http/Web2");
-        assert_eq!(set.line_of(&v), Some(6));
+        assert_eq!(set.line_of(&v, &words), Some(6));
         let v = value(&mut words, "http/web3");
-        assert_eq!(set.line_of(&v), None);
+        assert_eq!(set.line_of(&v, &words), None);
         let v = value(&mut words, "http/web2:80");
-        assert_eq!(set.line_of(&v), None);
+        assert_eq!(set.line_of(&v, &words), None);
         // Folding is by character: the Kelvin sign folds to 'k'.
         let (set, mut words) = set_of(&["host/kdc"]);
         let v = value(&mut words, "HOST/\u{212A}DC");
-        assert_eq!(set.line_of(&v), Some(2));
+        assert_eq!(set.line_of(&v, &words), Some(2));
         let v = value(&mut words, "host/kd");
-        assert_eq!(set.line_of(&v), None);
+        assert_eq!(set.line_of(&v, &words), None);
     }
 
     #[test]
@@ -948,7 +957,7 @@ mod tests {
                 .find(|(w, _)| w.to_lowercase() == probe_text.to_lowercase())
                 .map(|(_, l)| *l);
             let v = value(&mut words, &probe_text);
-            prop_assert_eq!(set.line_of(&v), found);
+            prop_assert_eq!(set.line_of(&v, &words), found);
         }
     }
 }
