@@ -8,7 +8,9 @@ Generates deterministic CSVs (benches/gen.py) under target/bench/, times
 the floor (examples/floor.rs): reading the same CSV with the csv crate and
 writing the same number of bytes into as many files, nothing else. Reports
 wall time (median of --runs), rows per second, peak RSS and the ratio to
-the floor, as a Markdown table, with the machine it ran on.
+the floor, as a Markdown table, with the machine it ran on. Each command
+and its floor run in turn, and the ratio is the median of the per-run
+ratios: this machine's speed drifts from minute to minute.
 Not part of the test suite.
 """
 import argparse
@@ -38,13 +40,31 @@ def run(cmd, stdout=subprocess.DEVNULL):
     return seconds, usage.ru_maxrss / 1024
 
 
-def median_run(make_cmd, runs, before=None):
-    results = []
+def paired(cmd, floors, runs, before=None):
+    """Runs `cmd` and then its floor commands, `runs` times in turn, so that
+    each ratio compares runs seconds apart (this machine's speed drifts
+    over minutes). Returns (median wall, peak RSS, median floor wall,
+    median of the per-run ratios)."""
+    walls, rss, floor_walls, ratios = [], 0.0, [], []
     for _ in range(runs):
         if before:
             before()
-        results.append(run(make_cmd()))
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+        t, m = run(cmd)
+        floor = 0.0
+        for f in floors:
+            if before:
+                before()
+            floor += run(f)[0]
+        walls.append(t)
+        rss = max(rss, m)
+        floor_walls.append(floor)
+        ratios.append(t / floor)
+    return (
+        statistics.median(walls),
+        rss,
+        statistics.median(floor_walls),
+        statistics.median(ratios),
+    )
 
 
 def dir_bytes(path):
@@ -87,14 +107,13 @@ def main():
         floor_out = os.path.join(WORK, f"floor-{n}")
         clean = lambda: [shutil.rmtree(p, ignore_errors=True) for p in (out, floor_out)]
 
-        t_render, m_render = median_run(lambda: [KCDPLAN, "render", csv, "--out", out, "--force"], args.runs, clean)
-        out_bytes = dir_bytes(out)
-        t_rfloor, m_rfloor = median_run(lambda: [FLOOR, csv, floor_out, str(out_bytes), "5"], args.runs, clean)
-        t_check, m_check = median_run(lambda: [KCDPLAN, "check", csv], args.runs)
-        t_cfloor, _ = median_run(lambda: [FLOOR, csv, floor_out, "0", "0"], args.runs)
+        render = [KCDPLAN, "render", csv, "--out", out, "--force"]
         clean()
-        rows.append((n, "render", t_render, m_render, t_rfloor, out_bytes))
-        rows.append((n, "check", t_check, m_check, t_cfloor, 0))
+        run(render)  # the output's size, for the floor
+        out_bytes = dir_bytes(out)
+        rows.append((n, "render", paired(render, [[FLOOR, csv, floor_out, str(out_bytes), "5"]], args.runs, clean), out_bytes))
+        rows.append((n, "check", paired([KCDPLAN, "check", csv], [[FLOOR, csv, floor_out, "0", "0"]], args.runs), 0))
+        clean()
 
     export_rows = []
     if args.export_accounts:
@@ -105,38 +124,36 @@ def main():
         csv = os.path.join(WORK, f"rows-{sizes[-1]}.csv")
         out = os.path.join(WORK, "out-current")
         clean = lambda: shutil.rmtree(out, ignore_errors=True)
-        t_floor, _ = median_run(lambda: [FLOOR, "lines", export], args.runs)
-        t_read, m_read = median_run(lambda: [READ_EXPORT, export], args.runs)
-        t_audit, m_audit = median_run(lambda: [KCDPLAN, "audit", export], args.runs)
-        t_check, m_check = median_run(lambda: [KCDPLAN, "check", csv, "--current", export], args.runs)
-        t_render, m_render = median_run(
-            lambda: [KCDPLAN, "render", csv, "--current", export, "--out", out, "--force"], args.runs, clean
-        )
-        out_bytes = dir_bytes(out)
+        render = [KCDPLAN, "render", csv, "--current", export, "--out", out, "--force"]
+        floor_out = os.path.join(WORK, "floor-current")
+        clean = lambda: [shutil.rmtree(p, ignore_errors=True) for p in (out, floor_out)]
         clean()
+        run(render)  # the output's size, for the floor
+        out_bytes = dir_bytes(out)
+        lines = [FLOOR, "lines", export]
+        size = os.path.getsize(export) / 2**20
         # Floors for --current: the export's lines plus the CSV (and, for
         # render, writing the same output bytes).
-        floor_out = os.path.join(WORK, "floor-current")
-        t_csv, _ = median_run(lambda: [FLOOR, csv, floor_out, "0", "0"], args.runs)
-        t_csv_out, _ = median_run(
-            lambda: [FLOOR, csv, floor_out, str(out_bytes), "6"], args.runs,
-            lambda: shutil.rmtree(floor_out, ignore_errors=True),
-        )
-        shutil.rmtree(floor_out, ignore_errors=True)
-        size = os.path.getsize(export) / 2**20
         export_rows = [
-            ("export reader alone (examples/export_read)", t_read, m_read, t_floor),
-            (f"audit ({n:,}-account export)", t_audit, m_audit, t_floor),
-            (f"check {sizes[-1]:,} rows --current", t_check, m_check, t_floor + t_csv),
-            (f"render {sizes[-1]:,} rows --current", t_render, m_render, t_floor + t_csv_out),
+            ("export reader alone (examples/export_read)", paired([READ_EXPORT, export], [lines], args.runs)),
+            (f"audit ({n:,}-account export)", paired([KCDPLAN, "audit", export], [lines], args.runs)),
+            (
+                f"check {sizes[-1]:,} rows --current",
+                paired([KCDPLAN, "check", csv, "--current", export], [lines, [FLOOR, csv, floor_out, "0", "0"]], args.runs),
+            ),
+            (
+                f"render {sizes[-1]:,} rows --current",
+                paired(render, [lines, [FLOOR, csv, floor_out, str(out_bytes), "6"]], args.runs, clean),
+            ),
         ]
+        clean()
 
     print(f"Machine: {machine()}\n")
     print("| rows | command | wall (s) | rows/s | peak RSS (MiB) | floor (s) | ratio to floor | output (MiB) |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
-    for n, cmd, t, m, floor, out_bytes in rows:
+    for n, cmd, (t, m, floor, ratio), out_bytes in rows:
         print(
-            f"| {n:,} | {cmd} | {t:.2f} | {n / t:,.0f} | {m:.0f} | {floor:.2f} | {t / floor:.1f}x | "
+            f"| {n:,} | {cmd} | {t:.2f} | {n / t:,.0f} | {m:.0f} | {floor:.2f} | {ratio:.1f}x | "
             f"{out_bytes / 2**20:.0f} |"
         )
     if export_rows:
@@ -147,8 +164,8 @@ def main():
         )
         print("| command | wall (s) | peak RSS (MiB) | floor (s) | ratio to floor |")
         print("|---|---:|---:|---:|---:|")
-        for name, t, m, floor in export_rows:
-            print(f"| {name} | {t:.2f} | {m:.0f} | {floor:.2f} | {t / floor:.1f}x |")
+        for name, (t, m, floor, ratio) in export_rows:
+            print(f"| {name} | {t:.2f} | {m:.0f} | {floor:.2f} | {ratio:.1f}x |")
 
 
 if __name__ == "__main__":
