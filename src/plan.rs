@@ -896,6 +896,31 @@ mod tests {
         assert_eq!(strs(&set, &words), values);
     }
 
+    /// Every way of reading planned values spells them the same.
+    #[test]
+    fn spns_read_the_same_every_way() {
+        let (set, words) = set_of(&[
+            "cifs/FS1.contoso.com",
+            "http/web1:8080",
+            "CIFS/fs1.CONTOSO.com",
+        ]);
+        let spns = set.into_spns(&Arc::new(words));
+        let want = ["cifs/FS1.contoso.com", "http/web1:8080"];
+        assert_eq!((spns.len(), spns.is_empty()), (2, false));
+        assert_eq!(spns.iter().collect::<Vec<_>>(), want);
+        let mut seen = Vec::new();
+        spns.for_each(|v| seen.push(v.to_string()));
+        assert_eq!(seen, want);
+        let mut one = String::from(">");
+        spns.spell(1, &mut one);
+        assert_eq!(one, ">http/web1:8080");
+        assert_eq!(
+            serde_json::to_string(&spns).unwrap(),
+            r#"["cifs/FS1.contoso.com","http/web1:8080"]"#
+        );
+        assert_eq!(format!("{spns:?}"), format!("{want:?}"));
+    }
+
     #[test]
     fn words_are_numbered_as_written_and_folded() {
         let mut words = Words::default();
