@@ -225,8 +225,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
         Command::Render(args) => {
             output::check_target(&args.out, args.force)?;
             let templates = Templates::load(args.templates.as_deref())?;
-            let planned = plan_csv(&args.plan)?;
+            let mut planned = plan_csv(&args.plan)?;
             report_warnings(&planned, err)?;
+            // Every artifact reads every value: spelled once, then shared.
+            std::sync::Arc::make_mut(&mut planned.plan).spell_out();
             let mut written = Vec::new();
             output::write_atomically(&args.out, args.force, |dir| {
                 written = render_into(dir, &planned, &templates)?;

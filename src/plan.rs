@@ -21,47 +21,90 @@ use crate::validate::{Action, PrincipalType, Protocol, Row};
 /// it reaches the templates without a copy.
 pub type Spn = std::sync::Arc<str>;
 
-/// `msDS-AllowedToDelegateTo` values planned from the CSV, kept as numbers
-/// into the words the plan shares (12 bytes a value) and spelled out when
-/// read: at forest size a string per value would be most of the plan's
-/// memory.
+/// `msDS-AllowedToDelegateTo` values planned from the CSV. The planner keeps
+/// them as numbers into the words the plan shares (12 bytes a value; at
+/// forest size a string per value would be most of the plan's memory) and
+/// spells them out when they are read. [`Plan::spell_out`] turns them into
+/// shared strings once, for readers that read each value many times (the
+/// templates, one thread per artifact).
 #[derive(Clone)]
-pub struct Spns {
-    words: Arc<Words>,
-    values: Vec<Parts>,
+pub struct Spns(SpnsRepr);
+
+#[derive(Clone)]
+enum SpnsRepr {
+    Numbers {
+        words: Arc<Words>,
+        values: Vec<Parts>,
+    },
+    Spelled(Vec<Spn>),
 }
 
 impl Spns {
     pub fn len(&self) -> usize {
-        self.values.len()
+        match &self.0 {
+            SpnsRepr::Numbers { values, .. } => values.len(),
+            SpnsRepr::Spelled(v) => v.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.len() == 0
     }
 
     /// Appends value `i`, spelled out, to `out`.
     pub fn spell(&self, i: usize, out: &mut String) {
-        self.words.spell(self.values[i], out);
+        match &self.0 {
+            SpnsRepr::Numbers { words, values } => words.spell(values[i], out),
+            SpnsRepr::Spelled(v) => out.push_str(&v[i]),
+        }
+    }
+
+    /// Value `i` as a shared string, once spelled out.
+    pub fn shared(&self, i: usize) -> Option<&Spn> {
+        match &self.0 {
+            SpnsRepr::Numbers { .. } => None,
+            SpnsRepr::Spelled(v) => v.get(i),
+        }
     }
 
     /// Calls `f` with each value in order (one buffer, reused).
     pub fn for_each(&self, mut f: impl FnMut(&str)) {
-        let mut text = String::new();
-        for &p in &self.values {
-            text.clear();
-            self.words.spell(p, &mut text);
-            f(&text);
+        match &self.0 {
+            SpnsRepr::Numbers { words, values } => {
+                let mut text = String::new();
+                for &p in values {
+                    text.clear();
+                    words.spell(p, &mut text);
+                    f(&text);
+                }
+            }
+            SpnsRepr::Spelled(v) => v.iter().for_each(|s| f(s)),
         }
     }
 
     /// Each value, spelled out in a string of its own.
     pub fn iter(&self) -> impl Iterator<Item = String> + '_ {
-        self.values.iter().map(|&p| {
+        (0..self.len()).map(|i| {
             let mut text = String::new();
-            self.words.spell(p, &mut text);
+            self.spell(i, &mut text);
             text
         })
+    }
+
+    /// Turns the numbers into shared strings (once; then a no-op).
+    fn spell_out(&mut self) {
+        if let SpnsRepr::Numbers { words, values } = &self.0 {
+            let mut text = String::new();
+            let spelled = values
+                .iter()
+                .map(|&p| {
+                    text.clear();
+                    words.spell(p, &mut text);
+                    Spn::from(text.as_str())
+                })
+                .collect();
+            self.0 = SpnsRepr::Spelled(spelled);
+        }
     }
 }
 
@@ -75,12 +118,13 @@ impl Serialize for Spns {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(Some(self.len()))?;
-        let mut text = String::new();
-        for &p in &self.values {
-            text.clear();
-            self.words.spell(p, &mut text);
-            seq.serialize_element(text.as_str())?;
-        }
+        let mut result = Ok(());
+        self.for_each(|v| {
+            if result.is_ok() {
+                result = seq.serialize_element(v);
+            }
+        });
+        result?;
         seq.end()
     }
 }
@@ -209,6 +253,26 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
+impl Plan {
+    /// Spells every planned value out into a shared string, on two
+    /// threads: for readers that read each value several times.
+    pub fn spell_out(&mut self) {
+        fn spell(principals: &mut [PrincipalPlan]) {
+            for p in principals {
+                p.add.spell_out();
+                p.remove.spell_out();
+                p.replace.spell_out();
+            }
+        }
+        let half = self.principals.len() / 2;
+        let (first, second) = self.principals.split_at_mut(half);
+        std::thread::scope(|s| {
+            s.spawn(|| spell(first));
+            spell(second);
+        });
+    }
+}
+
 /// The words SPN values are made of (service classes and host names), each
 /// numbered once as written and once folded for comparison
 /// (`str::to_lowercase`, as everywhere else in kcdplan). An account's values
@@ -286,9 +350,11 @@ impl Words {
 
     /// Appends the SPN value `p` (numbers as written) to `out`.
     fn spell(&self, p: Parts, out: &mut String) {
-        out.push_str(self.written(p.class));
+        let (class, host) = (self.written(p.class), self.written(p.host));
+        out.reserve(class.len() + host.len() + 7);
+        out.push_str(class);
         out.push('/');
-        out.push_str(self.written(p.host));
+        out.push_str(host);
         if p.port != 0 {
             out.push(':');
             push_number(out, p.port);
@@ -373,10 +439,10 @@ impl ValueSet {
 
     /// The values as the plan keeps them.
     fn into_spns(self, words: &Arc<Words>) -> Spns {
-        Spns {
+        Spns(SpnsRepr::Numbers {
             words: words.clone(),
             values: self.written,
-        }
+        })
     }
 }
 
@@ -419,9 +485,7 @@ fn push_number(s: &mut String, n: u16) {
             break;
         }
     }
-    for &d in &digits[i..] {
-        s.push(char::from(d));
-    }
+    s.extend(digits[i..].iter().map(|&d| char::from(d)));
 }
 
 /// Folds checked rows into a plan, one row at a time, so memory follows
@@ -896,7 +960,8 @@ mod tests {
         assert_eq!(strs(&set, &words), values);
     }
 
-    /// Every way of reading planned values spells them the same.
+    /// Every way of reading planned values spells them the same, as
+    /// numbers and once spelled out.
     #[test]
     fn spns_read_the_same_every_way() {
         let (set, words) = set_of(&[
@@ -904,21 +969,28 @@ mod tests {
             "http/web1:8080",
             "CIFS/fs1.CONTOSO.com",
         ]);
-        let spns = set.into_spns(&Arc::new(words));
+        let numbers = set.into_spns(&Arc::new(words));
+        let mut spelled = numbers.clone();
+        spelled.spell_out();
+        assert!(numbers.shared(0).is_none());
+        assert_eq!(spelled.shared(1).map(|s| &**s), Some("http/web1:8080"));
+        assert!(spelled.shared(2).is_none());
         let want = ["cifs/FS1.contoso.com", "http/web1:8080"];
-        assert_eq!((spns.len(), spns.is_empty()), (2, false));
-        assert_eq!(spns.iter().collect::<Vec<_>>(), want);
-        let mut seen = Vec::new();
-        spns.for_each(|v| seen.push(v.to_string()));
-        assert_eq!(seen, want);
-        let mut one = String::from(">");
-        spns.spell(1, &mut one);
-        assert_eq!(one, ">http/web1:8080");
-        assert_eq!(
-            serde_json::to_string(&spns).unwrap(),
-            r#"["cifs/FS1.contoso.com","http/web1:8080"]"#
-        );
-        assert_eq!(format!("{spns:?}"), format!("{want:?}"));
+        for spns in [numbers, spelled] {
+            assert_eq!((spns.len(), spns.is_empty()), (2, false));
+            assert_eq!(spns.iter().collect::<Vec<_>>(), want);
+            let mut seen = Vec::new();
+            spns.for_each(|v| seen.push(v.to_string()));
+            assert_eq!(seen, want);
+            let mut one = String::from(">");
+            spns.spell(1, &mut one);
+            assert_eq!(one, ">http/web1:8080");
+            assert_eq!(
+                serde_json::to_string(&spns).unwrap(),
+                r#"["cifs/FS1.contoso.com","http/web1:8080"]"#
+            );
+            assert_eq!(format!("{spns:?}"), format!("{want:?}"));
+        }
     }
 
     #[test]
