@@ -101,9 +101,8 @@ fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
                     .cloned()
                     .collect(),
                 p.add
-                    .iter()
+                    .iter_shared()
                     .filter(|v| !current.contains(&v.to_lowercase()))
-                    .map(Spn::from)
                     .collect(),
             )
         }
@@ -117,9 +116,8 @@ fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
                     .cloned()
                     .collect(),
                 p.replace
-                    .iter()
+                    .iter_shared()
                     .filter(|v| !current.contains(&v.to_lowercase()))
-                    .map(Spn::from)
                     .collect(),
             )
         }
@@ -156,12 +154,12 @@ fn missing_hosts(p: &PrincipalPlan, snap: &Snapshot) -> Vec<String> {
     } else {
         &p.add
     };
-    for v in values.iter() {
-        if let Some(h) = crate::directory::spn_host(&v) {
+    values.for_each(|v| {
+        if let Some(h) = crate::directory::spn_host(v) {
             if !snap.host_exists(h) && !out.iter().any(|o| o.eq_ignore_ascii_case(h)) {
                 out.push(h.to_string());
             }
         }
-    }
+    });
     out
 }

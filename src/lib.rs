@@ -101,6 +101,8 @@ pub fn plan_text(
     };
     let mut info = None;
     if let Some(path) = current {
+        // The change set shares the plan's values: spell them out once.
+        plan.spell_out();
         let mut wanted = directory::Wanted::default();
         for p in &plan.principals {
             if p.dn_source == plan::DnSource::Csv {
@@ -111,14 +113,16 @@ pub fn plan_text(
                     wanted.hosts.insert(fqdn);
                 }
             }
-            for v in p.add.iter().chain(p.replace.iter()) {
-                if let Some(h) = directory::spn_host(&v) {
+            let mut target = |v: &str| {
+                if let Some(h) = directory::spn_host(v) {
                     let h = names::lowercase(h);
                     if !wanted.targets.contains(h.as_ref()) {
                         wanted.targets.insert(h.into_owned());
                     }
                 }
-            }
+            };
+            p.add.for_each(&mut target);
+            p.replace.for_each(&mut target);
         }
         let snap = directory::Snapshot::load(path, &wanted)?;
         let column = column.unwrap_or_else(|| "principal".into());

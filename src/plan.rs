@@ -91,6 +91,19 @@ impl Spns {
         })
     }
 
+    /// Each value as a shared string: the plan's own once spelled out,
+    /// else a new one.
+    pub fn iter_shared(&self) -> impl Iterator<Item = Spn> + '_ {
+        (0..self.len()).map(|i| match self.shared(i) {
+            Some(s) => s.clone(),
+            None => {
+                let mut text = String::new();
+                self.spell(i, &mut text);
+                Spn::from(text)
+            }
+        })
+    }
+
     /// Turns the numbers into shared strings (once; then a no-op).
     fn spell_out(&mut self) {
         if let SpnsRepr::Numbers { words, values } = &self.0 {
@@ -975,6 +988,10 @@ mod tests {
         assert!(numbers.shared(0).is_none());
         assert_eq!(spelled.shared(1).map(|s| &**s), Some("http/web1:8080"));
         assert!(spelled.shared(2).is_none());
+        // Once spelled out, the change set shares the plan's strings.
+        let shared: Vec<Spn> = spelled.iter_shared().collect();
+        assert!(Arc::ptr_eq(&shared[1], spelled.shared(1).unwrap()));
+        assert_eq!(numbers.iter_shared().collect::<Vec<_>>(), shared);
         let want = ["cifs/FS1.contoso.com", "http/web1:8080"];
         for spns in [numbers, spelled] {
             assert_eq!((spns.len(), spns.is_empty()), (2, false));
