@@ -67,18 +67,26 @@ impl Spns {
         }
     }
 
+    /// Value `i` as a shared string: the plan's own once spelled out, else
+    /// a new one.
+    pub fn get_shared(&self, i: usize) -> Spn {
+        match self.shared(i) {
+            Some(s) => s.clone(),
+            None => {
+                let mut text = String::new();
+                self.spell(i, &mut text);
+                Spn::from(text)
+            }
+        }
+    }
+
     /// Calls `f` with each value in order (one buffer, reused).
     pub fn for_each(&self, mut f: impl FnMut(&str)) {
-        match &self.0 {
-            SpnsRepr::Numbers { words, values } => {
-                let mut text = String::new();
-                for &p in values {
-                    text.clear();
-                    words.spell(p, &mut text);
-                    f(&text);
-                }
-            }
-            SpnsRepr::Spelled(v) => v.iter().for_each(|s| f(s)),
+        let mut text = String::new();
+        for i in 0..self.len() {
+            text.clear();
+            self.spell(i, &mut text);
+            f(&text);
         }
     }
 
@@ -91,32 +99,15 @@ impl Spns {
         })
     }
 
-    /// Each value as a shared string: the plan's own once spelled out,
-    /// else a new one.
+    /// Each value as [`Spns::get_shared`] gives it.
     pub fn iter_shared(&self) -> impl Iterator<Item = Spn> + '_ {
-        (0..self.len()).map(|i| match self.shared(i) {
-            Some(s) => s.clone(),
-            None => {
-                let mut text = String::new();
-                self.spell(i, &mut text);
-                Spn::from(text)
-            }
-        })
+        (0..self.len()).map(|i| self.get_shared(i))
     }
 
     /// Turns the numbers into shared strings (once; then a no-op).
     fn spell_out(&mut self) {
-        if let SpnsRepr::Numbers { words, values } = &self.0 {
-            let mut text = String::new();
-            let spelled = values
-                .iter()
-                .map(|&p| {
-                    text.clear();
-                    words.spell(p, &mut text);
-                    Spn::from(text.as_str())
-                })
-                .collect();
-            self.0 = SpnsRepr::Spelled(spelled);
+        if let SpnsRepr::Numbers { .. } = self.0 {
+            self.0 = SpnsRepr::Spelled(self.iter_shared().collect());
         }
     }
 }
@@ -131,13 +122,12 @@ impl Serialize for Spns {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(Some(self.len()))?;
-        let mut result = Ok(());
-        self.for_each(|v| {
-            if result.is_ok() {
-                result = seq.serialize_element(v);
-            }
-        });
-        result?;
+        let mut text = String::new();
+        for i in 0..self.len() {
+            text.clear();
+            self.spell(i, &mut text);
+            seq.serialize_element(text.as_str())?;
+        }
         seq.end()
     }
 }
@@ -292,7 +282,7 @@ impl Plan {
 /// are kept as numbers while rows come in and spelled out once, at the end:
 /// at forest size most values are distinct, and a string per value costs
 /// several times the memory of its numbers.
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct Words {
     /// Each spelling seen, with the number of its folded form.
     written: Vec<(Box<str>, u32)>,
@@ -416,7 +406,7 @@ impl SpnValue {
 
 /// An ordered set of values, unique case-insensitively, first spelling
 /// kept, with the line that brought each value.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 struct ValueSet {
     /// As first written; the folded form comes from `words`.
     written: Vec<Parts>,
@@ -678,7 +668,7 @@ impl<'a> Planner<'a> {
                 if row.action != Action::Replace {
                     if let Some(l) = other.line_of(v, words) {
                         let mut text = String::new();
-                        self.words.spell(v.written, &mut text);
+                        words.spell(v.written, &mut text);
                         found.push((
                             Field::Action,
                             format!(
@@ -923,9 +913,13 @@ mod tests {
     }
 
     fn strs(set: &ValueSet, words: &Words) -> Vec<String> {
-        set.clone()
-            .into_spns(&Arc::new(words.clone()))
+        set.written
             .iter()
+            .map(|&p| {
+                let mut text = String::new();
+                words.spell(p, &mut text);
+                text
+            })
             .collect()
     }
 

@@ -417,21 +417,8 @@ impl Object for ListView {
             List::Lines => p.lines.get(k).map(|&l| Value::from(l)),
             List::Comments => p.comments.get(k).map(|c| Value::from(c.as_str())),
             _ => match self.planned() {
-                Some(values) if k < values.len() => Some(match values.shared(k) {
-                    // Shared with the plan: no copy.
-                    Some(s) => Value::from(s.clone()),
-                    None => {
-                        // Spelled into a buffer kept per thread: one allocation
-                        // per value read, the template value's own.
-                        thread_local!(static TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) });
-                        TEXT.with_borrow_mut(|text| {
-                            text.clear();
-                            values.spell(k, text);
-                            Value::from(text.as_str())
-                        })
-                    }
-                }),
-                Some(_) => None,
+                // Shared with the plan once spelled out (render does).
+                Some(values) => (k < values.len()).then(|| Value::from(values.get_shared(k))),
                 // Shared with the plan: no copy.
                 None => self.exported().get(k).map(|s| Value::from(s.clone())),
             },
