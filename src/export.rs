@@ -13,10 +13,10 @@ use std::thread;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Location, Problem, Result};
 use crate::sanitize::show;
+use crate::text::{decoded, Hashing};
 
 /// Attributes kept from each record (lowercase); everything else is skipped.
 pub const ATTRIBUTES: &[&str] = &[
@@ -109,148 +109,6 @@ pub struct ExportInfo {
     pub records: u64,
 }
 
-/// Turns UTF-16 (LE or BE) bytes into UTF-8 bytes as they are read.
-struct Utf16Reader<R: Read> {
-    inner: R,
-    le: bool,
-    /// Raw bytes read, and an odd byte left from the last read.
-    raw: Vec<u8>,
-    odd: Option<u8>,
-    out: Vec<u8>,
-    pos: usize,
-    /// A high surrogate waiting for its low half.
-    pending: Option<u16>,
-    /// Byte offset of the next code unit (after the mark).
-    offset: u64,
-}
-
-impl<R: Read> Utf16Reader<R> {
-    fn new(inner: R, le: bool) -> Utf16Reader<R> {
-        Utf16Reader {
-            inner,
-            le,
-            raw: vec![0; 1 << 16],
-            odd: None,
-            out: Vec::new(),
-            pos: 0,
-            pending: None,
-            offset: 0,
-        }
-    }
-
-    /// Decodes whole code units of `raw[..n]` into `out`.
-    fn decode(&mut self, n: usize) -> std::io::Result<()> {
-        for c in self.raw[..n].chunks_exact(2) {
-            let u = if self.le {
-                u16::from_le_bytes([c[0], c[1]])
-            } else {
-                u16::from_be_bytes([c[0], c[1]])
-            };
-            let ch = match (self.pending.take(), u) {
-                (None, 0..=0x7F) => {
-                    self.out.push(u as u8);
-                    self.offset += 2;
-                    continue;
-                }
-                (None, 0xD800..=0xDBFF) => {
-                    self.pending = Some(u);
-                    self.offset += 2;
-                    continue;
-                }
-                (Some(hi), 0xDC00..=0xDFFF) => char::from_u32(
-                    0x10000 + ((u32::from(hi) - 0xD800) << 10) + (u32::from(u) - 0xDC00),
-                ),
-                (None, _) => char::from_u32(u32::from(u)),
-                (Some(_), _) => None,
-            };
-            let ch = ch.ok_or_else(|| bad_utf16(self.offset, "unpaired surrogate"))?;
-            let mut b = [0u8; 4];
-            self.out
-                .extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
-            self.offset += 2;
-        }
-        Ok(())
-    }
-}
-
-impl<R: Read> Read for Utf16Reader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.pos >= self.out.len() {
-            self.out.clear();
-            self.pos = 0;
-            let start = usize::from(self.odd.is_some());
-            if let Some(b) = self.odd.take() {
-                self.raw[0] = b;
-            }
-            let n = loop {
-                match self.inner.read(&mut self.raw[start..]) {
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    n => break n?,
-                }
-            };
-            if n == 0 {
-                if start == 1 {
-                    return Err(bad_utf16(
-                        self.offset + 1,
-                        "odd number of bytes (truncated file?)",
-                    ));
-                }
-                if self.pending.is_some() {
-                    return Err(bad_utf16(self.offset, "unpaired surrogate at the end"));
-                }
-                return Ok(0);
-            }
-            let len = start + n;
-            if len % 2 == 1 {
-                self.odd = Some(self.raw[len - 1]);
-            }
-            self.decode(len - len % 2)?;
-        }
-        let n = buf.len().min(self.out.len() - self.pos);
-        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-fn bad_utf16(offset: u64, what: &str) -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::InvalidData,
-        format!("byte offset {}: invalid UTF-16: {what}", offset + 2),
-    )
-}
-
-/// Hashes the bytes read through it.
-struct Hashing<R: Read> {
-    inner: R,
-    hasher: Sha256,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
-/// The file's text as UTF-8 bytes, whatever its byte order mark says it is.
-fn decoded<'r>(mut r: impl Read + 'r) -> std::io::Result<Box<dyn Read + 'r>> {
-    let mut head = Vec::with_capacity(3);
-    (&mut r).take(3).read_to_end(&mut head)?;
-    Ok(if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        Box::new(r)
-    } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        let rest = head[2..].to_vec();
-        Box::new(Utf16Reader::new(
-            std::io::Cursor::new(rest).chain(r),
-            head[0] == 0xFF,
-        ))
-    } else {
-        Box::new(std::io::Cursor::new(head).chain(r))
-    })
-}
-
 /// Whole lines of the text: `bytes[..len]` (the buffer beyond is kept, so
 /// that it is not cleared again for every chunk).
 #[derive(Default)]
@@ -336,12 +194,9 @@ impl BackgroundReader {
         let (send, chunks) = mpsc::sync_channel(4);
         let (give_back, spare) = mpsc::channel::<Lines>();
         let reader = thread::spawn(move || {
-            let mut hashing = Hashing {
-                inner: file,
-                hasher: Sha256::new(),
-            };
+            let mut hashing = Hashing::new(file);
             let result = decoded(&mut hashing).and_then(|text| {
-                let mut lines = LineChunks::new(text);
+                let mut lines = LineChunks::new(text.text);
                 while let Some(chunk) = lines.next(spare.try_recv().unwrap_or_default())? {
                     if send.send(Ok(chunk)).is_err() {
                         // The parser stopped (an error): nothing more to do.
@@ -353,7 +208,7 @@ impl BackgroundReader {
             if let Err(e) = result {
                 let _ = send.send(Err(e));
             }
-            crate::input::hex(&hashing.hasher.finalize())
+            hashing.sha256()
         });
         BackgroundReader {
             chunks,
@@ -400,7 +255,7 @@ pub fn read_from(
     each: impl FnMut(Entry) -> Result<()>,
 ) -> Result<u64> {
     let text = decoded(r).map_err(|e| Error::io("read", name, e))?;
-    let mut lines = LineChunks::new(text);
+    let mut lines = LineChunks::new(text.text);
     parse(name, |used| lines.next(used), each)
 }
 
@@ -782,6 +637,7 @@ fn finish_record<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::Trickle;
     use proptest::strategy::Strategy;
 
     fn entries(bytes: &[u8]) -> Result<Vec<Entry<'static>>> {
@@ -860,19 +716,6 @@ mod tests {
         assert_eq!(e.len(), 1);
     }
 
-    /// Hands out its bytes a few at a time: lines cut anywhere, marks too.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            self.1 = self.1 % 7 + 1;
-            let n = self.1.min(buf.len()).min(self.0.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
-
     fn trickled(bytes: &[u8]) -> Result<Vec<Entry<'static>>> {
         entries_from(&mut Trickle(bytes, 0))
     }
@@ -936,46 +779,6 @@ mod tests {
             let whole = entries(&text).map_err(|e| e.to_string());
             let trickle = trickled(&text).map_err(|e| e.to_string());
             proptest::prop_assert_eq!(whole, trickle);
-        }
-    }
-
-    /// The UTF-16 decoder, fed a few bytes at a time or all at once.
-    fn from_utf16(bytes: &[u8], le: bool, trickle: bool) -> std::io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        if trickle {
-            Utf16Reader::new(Trickle(bytes, 0), le).read_to_end(&mut out)?;
-        } else {
-            Utf16Reader::new(bytes, le).read_to_end(&mut out)?;
-        }
-        Ok(out)
-    }
-
-    proptest::proptest! {
-        /// Any code units decode as the standard library decodes them, in
-        /// both byte orders and however the bytes arrive; unpaired
-        /// surrogates and a truncated last unit are errors.
-        #[test]
-        fn utf16_decodes_as_the_standard_library(
-            units in proptest::collection::vec(
-                proptest::prop_oneof![0u16..0x80, 0u16..=0xFFFF, 0xD800u16..0xE000],
-                0..64,
-            ),
-            cut in proptest::bool::ANY,
-            trickle in proptest::bool::ANY,
-        ) {
-            let expected = String::from_utf16(&units).ok().map(String::into_bytes);
-            for le in [true, false] {
-                let mut bytes: Vec<u8> = units
-                    .iter()
-                    .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
-                    .collect();
-                if cut && !bytes.is_empty() {
-                    bytes.pop();
-                    proptest::prop_assert!(from_utf16(&bytes, le, trickle).is_err());
-                } else {
-                    proptest::prop_assert_eq!(from_utf16(&bytes, le, trickle).ok(), expected.clone());
-                }
-            }
         }
     }
 
@@ -1064,7 +867,7 @@ mod tests {
         assert_eq!(info.records, 4000);
         assert_eq!(
             info.sha256,
-            crate::input::hex(&Sha256::digest(text.as_bytes()))
+            crate::text::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()))
         );
         assert_eq!(from_file, entries(text.as_bytes()).unwrap());
         assert_eq!(

@@ -1,29 +1,27 @@
-//! Reading the CSV: bytes from a file or standard input, decoded (UTF-8 with
-//! or without BOM, UTF-16 with BOM), the Windows PowerShell `#TYPE` line
-//! skipped, the delimiter detected, the header checked, and every record
-//! turned into raw cells keyed by column, with the line it started on.
-//! All csv reader settings live in [`csv_reader`].
+//! Reading the CSV as it streams in (from a file or standard input; never
+//! held whole): hashed, decoded (UTF-8 with or without BOM, UTF-16 with BOM,
+//! by [`crate::text`]), checked to be UTF-8, the Windows PowerShell `#TYPE`
+//! line skipped, the delimiter detected, the header checked, and every
+//! record turned into raw cells keyed by column, with the line it started
+//! on. All csv reader settings live in [`csv_reader`].
 
 use std::io::Read;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use crate::columns::{parse_header, Field, Header};
 use crate::error::{Error, Location, Problem, Problems, Result};
 use crate::sanitize::{is_forbidden, show};
+use crate::text::{decoded, Hashing};
 
 /// The most bytes one field may hold.
 pub const MAX_FIELD_BYTES: usize = 1024;
 
-/// The input as read: its display name, SHA-256 of its bytes and its text.
+/// The input as read: its display name and the SHA-256 of its bytes.
 #[derive(Debug, Clone)]
 pub struct Source {
     /// Name used in messages and the summary (`<stdin>` for `-`).
     pub name: String,
     pub sha256: String,
-    /// The decoded text; emptied once it is planned.
-    pub text: String,
 }
 
 /// One record: the line it starts on and its non-empty, trimmed cells by
@@ -40,111 +38,191 @@ impl<'a> RawRow<'a> {
     }
 }
 
-/// Reads `path` (or standard input for `-`) and decodes it.
-pub fn read_source(path: &Path) -> Result<Source> {
-    let (name, bytes) = if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::io("read", "<stdin>", e))?;
-        ("<stdin>".to_string(), buf)
-    } else {
-        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-        (path.display().to_string(), bytes)
-    };
-    let sha256 = hex(&Sha256::digest(&bytes));
-    let text = decode(&name, bytes).map_err(Error::input)?;
-    Ok(Source { name, sha256, text })
+/// Opens `path` (standard input for `-`): its display name and its bytes,
+/// not yet read.
+pub fn open(path: &Path) -> Result<(String, Box<dyn Read>)> {
+    if path.as_os_str() == "-" {
+        return Ok(("<stdin>".to_string(), Box::new(std::io::stdin())));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    Ok((path.display().to_string(), Box::new(file)))
 }
 
-/// Lowercase hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+fn not_utf8(name: &str, line: u64, offset: u64, byte: u8) -> Problem {
+    Problem::new(
+        Location::line(name, line),
+        format!(
+            "byte offset {offset}: not valid UTF-8 (byte 0x{byte:02X}); save the file as UTF-8 or UTF-16 with BOM"
+        ),
+    )
 }
 
-/// Decodes UTF-8 (BOM optional; the bytes become the text, no copy) or
-/// UTF-16 LE/BE with BOM.
-pub fn decode(name: &str, mut bytes: Vec<u8>) -> Result<String, Problem> {
-    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        bytes.drain(..3);
-        return utf8(name, bytes, 3);
-    }
-    let le = bytes.starts_with(&[0xFF, 0xFE]);
-    let be = bytes.starts_with(&[0xFE, 0xFF]);
-    if le || be {
-        let body = &bytes[2..];
-        if body.len() % 2 != 0 {
-            return Err(Problem::new(
-                Location::file(name),
-                format!(
-                    "byte offset {}: UTF-16 text has an odd number of bytes (truncated file?)",
-                    bytes.len() - 1
-                ),
-            ));
+/// The text as it streams past the csv reader. Checks that it is UTF-8 and
+/// hands on only checked bytes; keeps the bytes from the last offset asked
+/// about on (a few KiB, whatever the file's size); tells the line of any
+/// offset at or after the last one asked about. Offsets count bytes of the
+/// decoded text from its start.
+struct Window<R> {
+    inner: R,
+    /// The text from offset `base` is `bytes[..len]`, of which
+    /// `bytes[..checked]` is UTF-8.
+    bytes: Vec<u8>,
+    len: usize,
+    checked: usize,
+    base: u64,
+    /// The next offset handed to the csv reader.
+    next: u64,
+    /// The last offset asked about, and its line.
+    at: u64,
+    line: u64,
+    /// The first byte that is not UTF-8 (offset, value).
+    bad: Option<(u64, u8)>,
+    /// What reading the file failed with.
+    failed: Option<std::io::Error>,
+    eof: bool,
+}
+
+impl<R: Read> Window<R> {
+    const CHUNK: usize = 1 << 16;
+
+    fn new(inner: R) -> Window<R> {
+        Window {
+            inner,
+            bytes: Vec::new(),
+            len: 0,
+            checked: 0,
+            base: 0,
+            next: 0,
+            at: 0,
+            line: 1,
+            bad: None,
+            failed: None,
+            eof: false,
         }
-        let units: Vec<u16> = body
-            .chunks_exact(2)
-            .map(|c| {
-                if le {
-                    u16::from_le_bytes([c[0], c[1]])
-                } else {
-                    u16::from_be_bytes([c[0], c[1]])
+    }
+
+    fn end(&self) -> u64 {
+        self.base + self.checked as u64
+    }
+
+    /// Reads a chunk and checks it. Returns false when no more checked
+    /// bytes will come (the end, a byte that is not UTF-8, a read error).
+    fn fill(&mut self) -> bool {
+        if self.eof || self.bad.is_some() || self.failed.is_some() {
+            return false;
+        }
+        // Bytes before the last offset asked about are not needed again.
+        let done = (self.at.min(self.next) - self.base) as usize;
+        if done >= Self::CHUNK {
+            self.bytes.copy_within(done..self.len, 0);
+            self.len -= done;
+            self.checked -= done;
+            self.base += done as u64;
+        }
+        // Room for a chunk (new room only when a record outgrows it).
+        if self.bytes.len() < self.len + Self::CHUNK {
+            self.bytes.resize(self.len + Self::CHUNK, 0);
+        }
+        let n = loop {
+            match self.inner.read(&mut self.bytes[self.len..]) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.failed = Some(e);
+                    return false;
                 }
-            })
-            .collect();
-        let mut out = String::with_capacity(body.len() / 2);
-        let mut at = 0; // index of the next unit
-        for r in char::decode_utf16(units.iter().copied()) {
-            match r {
-                Ok(c) => {
-                    at += c.len_utf16();
-                    out.push(c);
+                Ok(n) => break n,
+            }
+        };
+        if n == 0 {
+            self.eof = true;
+            if self.checked < self.len {
+                // A sequence cut off by the end of the file.
+                self.bad = Some((self.end(), self.bytes[self.checked]));
+            }
+            return false;
+        }
+        self.len += n;
+        match std::str::from_utf8(&self.bytes[self.checked..self.len]) {
+            Ok(_) => self.checked = self.len,
+            Err(e) => {
+                self.checked += e.valid_up_to();
+                if e.error_len().is_some() {
+                    self.bad = Some((self.end(), self.bytes[self.checked]));
                 }
-                Err(_) => {
-                    return Err(Problem::new(
-                        Location::file(name),
-                        format!(
-                            "byte offset {}: invalid UTF-16 (unpaired surrogate)",
-                            2 + at * 2
-                        ),
-                    ))
+                // Else a sequence goes on in the next chunk.
+            }
+        }
+        true
+    }
+
+    /// The checked text from the next offset to the end of its first
+    /// line that is not blank (all of it if there is none).
+    fn head(&mut self) -> &[u8] {
+        let mut from = 0;
+        loop {
+            let text = &self.bytes[(self.next - self.base) as usize..self.checked];
+            let line = text[from..].iter().position(|b| *b == b'\n');
+            match line {
+                // (Whole lines of checked text are UTF-8.)
+                Some(i)
+                    if std::str::from_utf8(&text[from..from + i])
+                        .is_ok_and(|l| l.trim().is_empty()) =>
+                {
+                    from += i + 1
+                }
+                Some(i) => return &self.bytes[(self.next - self.base) as usize..][..from + i + 1],
+                None => {
+                    if !self.fill() {
+                        return &self.bytes[(self.next - self.base) as usize..self.checked];
+                    }
                 }
             }
         }
-        return Ok(out);
     }
-    utf8(name, bytes, 0)
+
+    /// The byte at `offset`, if the window holds it.
+    fn byte(&self, offset: u64) -> Option<u8> {
+        let i = usize::try_from(offset.checked_sub(self.base)?).ok()?;
+        self.bytes[..self.checked].get(i).copied()
+    }
+
+    /// The 1-based line of `offset`, which is at or after the last offset
+    /// asked about.
+    fn line_of(&mut self, offset: u64) -> u64 {
+        let to = offset.clamp(self.at, self.end());
+        let (a, b) = ((self.at - self.base) as usize, (to - self.base) as usize);
+        self.line += self.bytes[a..b].iter().filter(|c| **c == b'\n').count() as u64;
+        self.at = to;
+        self.line
+    }
 }
 
-fn utf8(name: &str, bytes: Vec<u8>, base: usize) -> Result<String, Problem> {
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let bytes = e.as_bytes();
-        let at = base + valid;
-        let line = 1 + bytes[..valid].iter().filter(|b| **b == b'\n').count();
-        Problem::new(
-            Location::line(name, line as u64),
-            format!(
-                "byte offset {at}: not valid UTF-8 (byte 0x{:02X}); save the file as UTF-8 or UTF-16 with BOM",
-                bytes[valid]
-            ),
-        )
-    })
+impl<R: Read> Read for Window<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.next == self.end() {
+            if !self.fill() && self.next == self.end() {
+                return match (&self.bad, &self.failed) {
+                    (None, None) => Ok(0),
+                    _ => Err(std::io::Error::other("the text stops here")),
+                };
+            }
+        }
+        let from = (self.next - self.base) as usize;
+        let n = buf.len().min(self.checked - from);
+        buf[..n].copy_from_slice(&self.bytes[from..from + n]);
+        self.next += n as u64;
+        Ok(n)
+    }
 }
 
 /// The one place that configures the csv reader.
-fn csv_reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+fn csv_reader<R: Read>(text: R, delimiter: u8) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::None)
-        .from_reader(text.as_bytes())
+        .from_reader(text)
 }
 
 /// Picks `;` or tab over `,` when the header row holds more of them
@@ -169,82 +247,97 @@ pub fn detect_delimiter(header_line: &str) -> u8 {
     }
 }
 
-/// Start offsets of each line, to turn byte positions into line numbers
-/// independently of CRLF handling in the csv crate.
-struct Lines(Vec<usize>);
-
-impl Lines {
-    fn new(text: &str) -> Self {
-        let mut v = vec![0];
-        v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Lines(v)
-    }
-
-    /// 1-based line of a byte offset.
-    fn line_of(&self, offset: usize) -> u64 {
-        match self.0.binary_search(&offset) {
-            Ok(i) => i as u64 + 1,
-            Err(i) => i as u64,
-        }
-    }
-}
-
-/// Streams the text: checks the header, then hands each good record to
-/// `sink` as raw cells, in input order, and records every bad one in
-/// `problems`. Returns the header; a missing or bad header is an error at
-/// once, as nothing after it can be read.
+/// Streams the CSV's bytes: checks the header, then hands each good
+/// record to `sink` as raw cells, in input order, and records every bad one
+/// in `problems`. Returns the header and the SHA-256 of the bytes. A
+/// missing or bad header, or bytes that are not text, are an error at
+/// once, as nothing after them can be read.
 pub fn read_rows(
     name: &str,
-    text: &str,
+    bytes: impl Read,
     delimiter: Option<u8>,
     problems: &mut Problems,
     mut sink: impl FnMut(&Header, RawRow<'_>, &mut Problems),
-) -> Result<Header> {
-    let lines = Lines::new(text);
-    // Windows PowerShell 5.1 Export-Csv writes `#TYPE ...` as line 1.
-    let skip = if text.starts_with("#TYPE") {
-        text.find('\n').map(|i| i + 1).unwrap_or(text.len())
-    } else {
-        0
+) -> Result<(Header, String)> {
+    let mut hashing = Hashing::new(bytes);
+    let header = {
+        let text = decoded(&mut hashing).map_err(|e| Error::io("read", name, e))?;
+        let mut window = Window::new(text.text);
+        let header = read_records(name, &mut window, delimiter, problems, &mut sink);
+        if let Some((offset, byte)) = window.bad {
+            let line = window.line_of(offset);
+            return Err(Error::input(not_utf8(
+                name,
+                line,
+                text.skipped + offset,
+                byte,
+            )));
+        }
+        if let Some(e) = window.failed {
+            return Err(match e.kind() {
+                // The UTF-16 decoder's word on the text.
+                std::io::ErrorKind::InvalidData => {
+                    Error::input(Problem::new(Location::file(name), e.to_string()))
+                }
+                _ => Error::io("read", name, e),
+            });
+        }
+        header?
     };
-    let body = &text[skip..];
-    let first_line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(first_line));
-    let mut reader = csv_reader(body, delimiter);
+    Ok((header, hashing.sha256()))
+}
+
+fn read_records<R: Read>(
+    name: &str,
+    window: &mut Window<R>,
+    delimiter: Option<u8>,
+    problems: &mut Problems,
+    sink: &mut impl FnMut(&Header, RawRow<'_>, &mut Problems),
+) -> Result<Header> {
+    // Windows PowerShell 5.1 Export-Csv writes `#TYPE ...` as line 1.
+    let head = window.head();
+    if head.starts_with(b"#TYPE") {
+        let skip = head
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(head.len(), |i| i + 1);
+        window.next += skip as u64;
+    }
+    let head = window.head();
+    let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(&String::from_utf8_lossy(head)));
+    let body = window.next;
+    let mut reader = csv_reader(window, delimiter);
     let mut header: Option<Header> = None;
     let mut record = csv::StringRecord::new();
     loop {
-        let start = reader.position().byte() as usize;
+        let start = reader.position().byte();
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
                 let (offset, what) = match e.kind() {
                     csv::ErrorKind::Utf8 { pos, err } => (
-                        pos.as_ref().map(|p| p.byte() as usize).unwrap_or(start),
+                        pos.as_ref().map_or(start, |p| p.byte()),
                         format!("not valid UTF-8: {err}"),
                     ),
                     _ => (start, e.to_string()),
                 };
-                problems.push(Problem::new(
-                    Location::line(name, lines.line_of(skip + offset)),
-                    what,
-                ));
+                let window = reader.get_mut();
+                if window.bad.is_none() && window.failed.is_none() {
+                    let line = window.line_of(body + offset);
+                    problems.push(Problem::new(Location::line(name, line), what));
+                }
                 break;
             }
         }
-        let rec_start = record
-            .position()
-            .map(|p| p.byte() as usize)
-            .unwrap_or(start);
+        let window = reader.get_mut();
         // With CRLF the csv crate reports a record as starting at the `\n`
         // that ends the previous line (rust-csv #395); skip line breaks.
-        let rec_start = rec_start
-            + body.as_bytes()[rec_start.min(body.len())..]
-                .iter()
-                .take_while(|b| matches!(b, b'\r' | b'\n'))
-                .count();
-        let line = lines.line_of(skip + rec_start);
+        let mut rec_start = body + record.position().map_or(start, |p| p.byte());
+        while matches!(window.byte(rec_start), Some(b'\r' | b'\n')) {
+            rec_start += 1;
+        }
+        let line = window.line_of(rec_start);
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -279,9 +372,15 @@ pub fn read_rows(
 /// Reads every row and returns, per row, its line and principal (tests).
 #[cfg(test)]
 fn read_all(name: &str, text: &str, delimiter: Option<u8>) -> Result<Vec<(u64, String)>> {
+    read_bytes(name, text.as_bytes(), delimiter)
+}
+
+/// Reads every row and returns, per row, its line and principal (tests).
+#[cfg(test)]
+fn read_bytes(name: &str, bytes: &[u8], delimiter: Option<u8>) -> Result<Vec<(u64, String)>> {
     let mut problems = Problems::default();
     let mut rows = Vec::new();
-    read_rows(name, text, delimiter, &mut problems, |_, r, _| {
+    read_rows(name, bytes, delimiter, &mut problems, |_, r, _| {
         rows.push((r.line, r.get(Field::Principal).unwrap_or("").to_string()))
     })?;
     problems.check()?;
@@ -379,16 +478,118 @@ fn check_record<'r>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::Trickle;
 
     #[test]
     fn decodes_boms() {
-        assert_eq!(decode("f", b"\xEF\xBB\xBFa,b".to_vec()).unwrap(), "a,b");
-        assert_eq!(decode("f", b"\xFF\xFEa\0,\0b\0".to_vec()).unwrap(), "a,b");
-        assert_eq!(decode("f", b"\xFE\xFF\0a\0,\0b".to_vec()).unwrap(), "a,b");
-        let e = decode("f", b"ab\n\xFFc".to_vec()).unwrap_err();
+        let first_line = |e: Error| e.to_string().lines().next().unwrap().to_string();
+        let rows = |bytes: &[u8]| read_bytes("f", bytes, None).map_err(first_line);
+        let text = "principal,service,target\n\u{e9}t\u{e9},cifs,b\n";
+        let want = Ok(vec![(2, "\u{e9}t\u{e9}".to_string())]);
+        assert_eq!(rows(text.as_bytes()), want);
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(text.as_bytes());
+        assert_eq!(rows(&bom), want);
+        let mut le = b"\xFF\xFE".to_vec();
+        le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(rows(&le), want);
+        let mut be = b"\xFE\xFF".to_vec();
+        be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        assert_eq!(rows(&be), want);
+        // Offsets name the byte in the file, the mark included.
         assert_eq!(
-            e.to_string(),
-            "f:2: byte offset 3: not valid UTF-8 (byte 0xFF); save the file as UTF-8 or UTF-16 with BOM"
+            rows(b"principal,service,target\nab\n\xFFc"),
+            Err("f:3: byte offset 28: not valid UTF-8 (byte 0xFF); save the file as UTF-8 or UTF-16 with BOM".into())
+        );
+        assert_eq!(
+            rows(b"\xEF\xBB\xBFprincipal,service,target\nab\n\xFFc"),
+            Err("f:3: byte offset 31: not valid UTF-8 (byte 0xFF); save the file as UTF-8 or UTF-16 with BOM".into())
+        );
+        // A sequence cut off by the end of the file.
+        assert_eq!(
+            rows(b"principal,service,target\na,cifs,\xC3"),
+            Err("f:2: byte offset 32: not valid UTF-8 (byte 0xC3); save the file as UTF-8 or UTF-16 with BOM".into())
+        );
+        assert_eq!(
+            rows(b"\xFF\xFEp\0,\0\x00\xD8"),
+            Err("f: byte offset 6: invalid UTF-16: unpaired surrogate at the end".into())
+        );
+    }
+
+    /// A CSV of `rows` rows with multibyte text, CRLF and blank lines: so
+    /// that chunks end inside characters and line ends.
+    fn big_csv(rows: usize) -> String {
+        let mut text =
+            "#TYPE x\r\n\"principal\";\"service\";\"target\";\"comment\"\r\n".to_string();
+        for i in 0..rows {
+            text.push_str(&format!(
+                "h\u{f6}st{i};cifs;f{i};\"\u{2603}\u{1F600} {i}\"\r\n"
+            ));
+            if i % 1000 == 0 {
+                text.push_str("\r\n");
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn the_window_streams_with_the_same_lines_whatever_the_chunks() {
+        let text = big_csv(30_000);
+        assert!(text.len() > 10 * Window::<&[u8]>::CHUNK);
+        let whole = read_all("f", &text, None).unwrap();
+        assert_eq!(whole.len(), 30_000);
+        // Line 1 is #TYPE, 2 the header, then one per row and a blank
+        // line after rows 0, 1000, 2000...
+        assert_eq!(whole[0], (3, "h\u{f6}st0".to_string()));
+        assert_eq!(whole[1], (5, "h\u{f6}st1".to_string()));
+        assert_eq!(
+            whole[29_999],
+            (3 + 29_999 + 30, "h\u{f6}st29999".to_string())
+        );
+        let mut problems = Problems::default();
+        let mut trickled = Vec::new();
+        read_rows(
+            "f",
+            Trickle(text.as_bytes(), 0),
+            None,
+            &mut problems,
+            |_, r, _| trickled.push((r.line, r.get(Field::Principal).unwrap().to_string())),
+        )
+        .unwrap();
+        assert!(problems.is_empty());
+        assert_eq!(trickled, whole);
+    }
+
+    #[test]
+    fn the_window_stays_small() {
+        let text = big_csv(100_000);
+        let mut window = Window::new(text.as_bytes());
+        let mut problems = Problems::default();
+        let mut rows = 0;
+        read_records("f", &mut window, None, &mut problems, &mut |_, _, _| {
+            rows += 1
+        })
+        .unwrap();
+        assert_eq!(rows, 100_000);
+        assert!(window.eof && window.bad.is_none());
+        assert!(
+            window.bytes.capacity() <= 4 * Window::<&[u8]>::CHUNK,
+            "{} bytes held for a {}-byte file",
+            window.bytes.capacity(),
+            text.len()
+        );
+    }
+
+    #[test]
+    fn not_utf8_deep_in_a_file_is_located_in_the_file() {
+        let mut bytes = big_csv(20_000).into_bytes();
+        let at = bytes.len() - 5;
+        bytes[at] = 0xFE;
+        let lines = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
+        let e = read_bytes("f", &bytes, None).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("f:{lines}: byte offset {at}: not valid UTF-8 (byte 0xFE); save the file as UTF-8 or UTF-16 with BOM\nerror: 1 problem in the input; nothing was written")
         );
     }
 

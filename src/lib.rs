@@ -24,6 +24,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod sanitize;
+pub mod text;
 pub mod validate;
 
 use std::io::Write;
@@ -55,39 +56,45 @@ pub fn plan_csv(args: &PlanArgs) -> Result<Planned> {
         args.spn_forms,
         args.deny_warnings,
     )?;
-    let source = input::read_source(&args.csv)?;
-    plan_text(source, options, args.delimiter, args.current.as_deref())
+    let (name, bytes) = input::open(&args.csv)?;
+    plan_reader(
+        &name,
+        bytes,
+        options,
+        args.delimiter,
+        args.current.as_deref(),
+    )
 }
 
-/// Plans already decoded text (used by tests and fuzzing too). Rows are
-/// streamed: read, checked and folded into the plan one at a time.
-pub fn plan_text(
-    mut source: Source,
+/// Plans the CSV read from `bytes` (tests and fuzzing use it too). Rows
+/// are streamed: read, checked and folded into the plan one at a time; the
+/// text is never held whole.
+pub fn plan_reader(
+    name: &str,
+    bytes: impl std::io::Read,
     options: Options,
     delimiter: Option<u8>,
     current: Option<&Path>,
 ) -> Result<Planned> {
-    let name = source.name.clone();
     let mut problems = error::Problems::default();
     let mut planner: Option<plan::Planner> = None;
-    input::read_rows(
-        &name,
-        &source.text,
+    let (_, sha256) = input::read_rows(
+        name,
+        bytes,
         delimiter,
         &mut problems,
         |header, raw, problems| {
-            let planner =
-                planner.get_or_insert_with(|| plan::Planner::new(&name, &options, header));
-            match validate::validate_row(&name, header, &raw, &options) {
+            let planner = planner.get_or_insert_with(|| plan::Planner::new(name, &options, header));
+            match validate::validate_row(name, header, &raw, &options) {
                 Ok(row) => planner.add(row, problems),
                 Err(p) => problems.extend(p),
             }
         },
     )?;
-    // Every row is read; the plan keeps what it needs. The text goes (its
-    // SHA-256 stays in `source`), before the plan's final checks and the
-    // export, which both need memory of their own.
-    source.text = String::new();
+    let source = Source {
+        name: name.to_string(),
+        sha256,
+    };
     let column = planner
         .as_ref()
         .map(|p| p.column(columns::Field::Principal).to_string());
@@ -95,7 +102,7 @@ pub fn plan_text(
     problems.check()?;
     let Some(mut plan) = plan else {
         return Err(Error::input(error::Problem::new(
-            error::Location::file(&name),
+            error::Location::file(name),
             "no rows after the header: nothing to plan",
         )));
     };
@@ -127,7 +134,7 @@ pub fn plan_text(
         let snap = directory::Snapshot::load(path, &wanted)?;
         let column = column.unwrap_or_else(|| "principal".into());
         let mut problems = error::Problems::default();
-        delta::apply(&name, &column, &mut plan, &snap, &mut problems);
+        delta::apply(name, &column, &mut plan, &snap, &mut problems);
         problems.check()?;
         info = Some(snap.info);
     }

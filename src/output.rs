@@ -122,7 +122,7 @@ impl HashingFile {
                 let _ = give_back.send(chunk);
             }
             file.sync_all()?;
-            Ok(crate::input::hex(&hasher.finalize()))
+            Ok(crate::text::hex(&hasher.finalize()))
         });
         Ok(HashingFile {
             buf: Vec::with_capacity(CHUNK),
@@ -222,7 +222,7 @@ mod tests {
         assert!(expected.len() > 8 * CHUNK, "spans many chunks");
         let sha = f.finish().unwrap();
         assert_eq!(fs::read(&path).unwrap(), expected);
-        assert_eq!(sha, crate::input::hex(&Sha256::digest(&expected)));
+        assert_eq!(sha, crate::text::hex(&Sha256::digest(&expected)));
     }
 
     /// A file that cannot be written reports the writer's own error.

@@ -1,4 +1,4 @@
-//! Any bytes as a CSV: reading, validation, planning and rendering every
+//! Any bytes as a CSV: reading (decoding included), validation, planning and rendering every
 //! artifact must never panic; a plan that renders yields LDIF whose lines
 //! are 7-bit ASCII and PowerShell whose data stays in literals.
 #![no_main]
@@ -6,7 +6,6 @@
 use std::sync::OnceLock;
 
 use kcdplan::config::{Options, SpnForms};
-use kcdplan::input::{decode, Source};
 use kcdplan::render::context::Context;
 use kcdplan::render::{Templates, ARTIFACTS};
 use libfuzzer_sys::fuzz_target;
@@ -17,16 +16,8 @@ fn templates() -> &'static Templates {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = decode("fuzz.csv", data.to_vec()) else {
-        return;
-    };
     let options = Options::new(Some("contoso.com"), None, SpnForms::Both, false).unwrap();
-    let source = Source {
-        name: "fuzz.csv".into(),
-        sha256: String::new(),
-        text,
-    };
-    let Ok(planned) = kcdplan::plan_text(source, options, None, None) else {
+    let Ok(planned) = kcdplan::plan_reader("fuzz.csv", data, options, None, None) else {
         return;
     };
     let ctx = Context::new(&planned.source, &planned.options, &planned.plan).value();

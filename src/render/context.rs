@@ -565,9 +565,9 @@ mod tests {
         ];
         let (mut deltas, mut warnings) = (0, 0);
         for (csv, current) in cases {
-            let source = crate::input::read_source(&root.join(csv)).unwrap();
+            let (name, bytes) = crate::input::open(&root.join(csv)).unwrap();
             let options = Options::new(Some("contoso.com"), None, SpnForms::Both, false).unwrap();
-            let planned = crate::plan_text(source, options, None, current).unwrap();
+            let planned = crate::plan_reader(&name, bytes, options, None, current).unwrap();
             let plan = &planned.plan;
             deltas += plan.principals.iter().filter(|p| p.delta.is_some()).count();
             warnings += plan.warnings.len();
