@@ -9,7 +9,9 @@ use hashbrown::HashSet;
 
 use crate::directory::{Snapshot, UF_TRUSTED_TO_AUTH_FOR_DELEGATION};
 use crate::error::{Location, Problem, Problems};
-use crate::plan::{Before, Delta, DnSource, Mode, Plan, PrincipalPlan, Spn, UacChange, Warning};
+use crate::plan::{
+    Before, Delta, DnSource, Message, Mode, Plan, PrincipalPlan, Spn, UacChange, Warning,
+};
 use crate::sanitize::show;
 use crate::validate::Protocol;
 
@@ -17,6 +19,7 @@ use crate::validate::Protocol;
 /// user's spelling of the principal column, for messages.
 pub fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problems: &mut Problems) {
     let export = crate::render::context::file_name(&snap.info.name);
+    let export_shared: std::sync::Arc<str> = export.as_str().into();
     let mut warnings = Vec::new();
     for p in &mut plan.principals {
         let by_dn = p.dn_source == DnSource::Csv;
@@ -66,15 +69,13 @@ pub fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problem
         };
         p.delta = Some(delta(p, &before));
         p.before = Some(before);
-        for host in missing_hosts(p, snap) {
+        let missing = missing_hosts(p, snap);
+        let principal: std::sync::Arc<str> = p.principal.as_str().into();
+        for host in missing {
             warnings.push(Warning {
                 line: p.lines[0],
-                principal: p.principal.clone(),
-                message: format!(
-                    "target host '{}' is neither a dNSHostName nor in any servicePrincipalName of {}: delegation to a host that does not exist?",
-                    show(&host),
-                    show(&export)
-                ),
+                principal: principal.clone(),
+                message: Message::HostNotInExport(host.into(), export_shared.clone()),
             });
         }
     }

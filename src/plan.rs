@@ -241,12 +241,80 @@ pub fn computer_fqdn(p: &PrincipalPlan) -> Option<String> {
         .flatten()
 }
 
-/// A warning: legal, but worth a second look.
+/// A warning: legal, but worth a second look. Warnings sort by line,
+/// principal and text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Warning {
     pub line: u64,
-    pub principal: String,
-    pub message: String,
+    /// The principal as written (shared by all its warnings).
+    pub principal: Arc<str>,
+    pub message: Message,
+}
+
+/// What a warning says. The sentences that can come once per target host
+/// (a plan of a million rows may hold hundreds of thousands) keep only the
+/// host, and are written out when shown; the others are text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Text(Box<str>),
+    /// The migration service to this host, and no `cifs` to it.
+    MigrationWithoutCifs(Box<str>),
+    /// The migration service to this host, without protocol transition.
+    MigrationWithoutAny(Box<str>),
+    /// A target host the export does not know (host, export's name).
+    HostNotInExport(Box<str>, Arc<str>),
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Message {
+        Message::Text(text.into())
+    }
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Message::Text(t) => f.write_str(t),
+            Message::MigrationWithoutCifs(host) => write!(
+                f,
+                "'{VSMS}' to '{}' without 'cifs' to the same host: Hyper-V live migration needs both",
+                show(host)
+            ),
+            Message::MigrationWithoutAny(host) => write!(
+                f,
+                "'{VSMS}' to '{}' without protocol=any: Hyper-V live migration on Windows Server 2016 and later needs 'use any authentication protocol'",
+                show(host)
+            ),
+            Message::HostNotInExport(host, export) => write!(
+                f,
+                "target host '{}' is neither a dNSHostName nor in any servicePrincipalName of {}: delegation to a host that does not exist?",
+                show(host),
+                show(export)
+            ),
+        }
+    }
+}
+
+/// Messages order as their text does.
+impl Ord for Message {
+    fn cmp(&self, other: &Message) -> std::cmp::Ordering {
+        match (self, other) {
+            (Message::Text(a), Message::Text(b)) => a.cmp(b),
+            _ => self.to_string().cmp(&other.to_string()),
+        }
+    }
+}
+
+impl PartialOrd for Message {
+    fn partial_cmp(&self, other: &Message) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// The whole plan.
@@ -511,7 +579,7 @@ pub struct Planner<'a> {
 /// A principal as the plan keeps it.
 struct Identity {
     kind: PrincipalType,
-    written: String,
+    written: Arc<str>,
     name: String,
     sam: String,
     domain: Option<String>,
@@ -521,7 +589,7 @@ impl Identity {
     fn of(p: &crate::validate::Principal) -> Identity {
         Identity {
             kind: p.kind,
-            written: p.written.to_string(),
+            written: p.written.into(),
             name: p.name.to_string(),
             sam: p.sam(),
             domain: p.domain.as_deref().map(str::to_string),
@@ -744,12 +812,11 @@ impl<'a> Planner<'a> {
                 }
             }
         }
-        let principal = acc.principal.written.clone();
         for message in warn {
             self.warnings.push(Warning {
                 line: row.line,
-                principal: principal.clone(),
-                message,
+                principal: acc.principal.written.clone(),
+                message: message.into(),
             });
         }
         for (field, msg) in found {
@@ -814,7 +881,7 @@ impl<'a> Planner<'a> {
                 (Dn::child(&p.name, &parent), DnSource::Derived)
             }
         };
-        let mut warn = |line: u64, message: String| {
+        let mut warn = |line: u64, message: Message| {
             self.warnings.push(Warning {
                 line,
                 principal: p.written.clone(),
@@ -827,7 +894,8 @@ impl<'a> Planner<'a> {
                 format!(
                     "computer name '{}' is longer than 15 characters (the NetBIOS limit); its sAMAccountName is probably truncated, check the account",
                     show(&p.name)
-                ),
+                )
+                .into(),
             );
         }
         let any = acc.protocol.map(|(p, _)| p) == Some(Protocol::Any);
@@ -835,26 +903,14 @@ impl<'a> Planner<'a> {
         for (host, (vsms, cifs, line)) in &acc.targets {
             let host = words.folded(*host);
             if *vsms && !*cifs {
-                warn(
-                    *line,
-                    format!(
-                        "'{VSMS}' to '{}' without 'cifs' to the same host: Hyper-V live migration needs both",
-                        show(host)
-                    ),
-                );
+                warn(*line, Message::MigrationWithoutCifs(host.into()));
             }
             if *vsms && !any {
-                warn(
-                    *line,
-                    format!(
-                        "'{VSMS}' to '{}' without protocol=any: Hyper-V live migration on Windows Server 2016 and later needs 'use any authentication protocol'",
-                        show(host)
-                    ),
-                );
+                warn(*line, Message::MigrationWithoutAny(host.into()));
             }
         }
         PrincipalPlan {
-            principal: p.written.clone(),
+            principal: p.written.to_string(),
             kind: p.kind,
             sam_account_name: p.sam.clone(),
             domain: p.domain.clone(),
@@ -893,6 +949,35 @@ fn action_word(a: Action) -> &'static str {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Messages kept as a host read, sort and serialize as their text.
+    #[test]
+    fn messages_order_and_read_as_their_text() {
+        let export: Arc<str> = "export.ldif".into();
+        let mut messages = Vec::new();
+        for host in ["a", "ab", "a-b", "a.b", "\u{e9}", "z", "A"] {
+            messages.push(Message::MigrationWithoutCifs(host.into()));
+            messages.push(Message::MigrationWithoutAny(host.into()));
+            messages.push(Message::HostNotInExport(host.into(), export.clone()));
+            messages.push(format!("'{VSMS}' to '{host}' with text").into());
+            messages.push(format!("target host '{host}'").into());
+        }
+        assert_eq!(
+            Message::MigrationWithoutCifs("h\u{202e}x".into()).to_string(),
+            format!("'{VSMS}' to 'h\\u{{202E}}x' without 'cifs' to the same host: Hyper-V live migration needs both")
+        );
+        let mut by_text: Vec<String> = messages.iter().map(Message::to_string).collect();
+        by_text.sort();
+        messages.sort();
+        let sorted: Vec<String> = messages.iter().map(Message::to_string).collect();
+        assert_eq!(sorted, by_text);
+        for m in &messages {
+            assert_eq!(
+                serde_json::to_value(m).unwrap(),
+                serde_json::Value::String(m.to_string())
+            );
+        }
+    }
 
     /// `class/host[:port]` as a value of `words`.
     fn value(words: &mut Words, v: &str) -> SpnValue {

@@ -478,8 +478,8 @@ impl Object for WarningView {
         let w = &self.plan.warnings[self.i];
         Some(match key.as_str()? {
             "line" => Value::from(w.line),
-            "principal" => Value::from(w.principal.as_str()),
-            "message" => Value::from(w.message.as_str()),
+            "principal" => Value::from(&*w.principal),
+            "message" => Value::from(w.message.to_string()),
             _ => return None,
         })
     }
