@@ -40,7 +40,7 @@ impl<'a> RawRow<'a> {
 
 /// Opens `path` (standard input for `-`): its display name and its bytes,
 /// not yet read.
-pub fn open(path: &Path) -> Result<(String, Box<dyn Read>)> {
+pub fn open(path: &Path) -> Result<(String, Box<dyn Read + Send>)> {
     if path.as_os_str() == "-" {
         return Ok(("<stdin>".to_string(), Box::new(std::io::stdin())));
     }
@@ -247,23 +247,101 @@ pub fn detect_delimiter(header_line: &str) -> u8 {
     }
 }
 
+/// Records read ahead: the line each starts on and its fields, in
+/// `rows[..len]` (the records beyond are kept for their buffers).
+#[derive(Default)]
+struct Batch {
+    rows: Vec<(u64, csv::StringRecord)>,
+    len: usize,
+}
+
+impl Batch {
+    const ROWS: usize = 512;
+}
+
 /// Streams the CSV's bytes: checks the header, then hands each good
 /// record to `sink` as raw cells, in input order, and records every bad one
 /// in `problems`. Returns the header and the SHA-256 of the bytes. A
 /// missing or bad header, or bytes that are not text, are an error at
-/// once, as nothing after them can be read.
+/// once, as nothing after them can be read. The bytes are read, hashed,
+/// decoded and cut into records on a second thread, while this one checks
+/// the records.
 pub fn read_rows(
     name: &str,
-    bytes: impl Read,
+    bytes: impl Read + Send,
     delimiter: Option<u8>,
     problems: &mut Problems,
     mut sink: impl FnMut(&Header, RawRow<'_>, &mut Problems),
 ) -> Result<(Header, String)> {
+    let (send, batches) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let (give_back, spare) = std::sync::mpsc::channel::<Batch>();
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            read_records(name, bytes, delimiter, |full| {
+                send.send(full).ok()?;
+                Some(spare.try_recv().unwrap_or_default())
+            })
+        });
+        let mut header: Option<Header> = None;
+        let mut bad_header = None;
+        'batches: for batch in batches.iter() {
+            for (line, record) in &batch.rows[..batch.len] {
+                let Some(h) = &header else {
+                    let cells = record.iter().map(str::to_string).collect::<Vec<_>>();
+                    match parse_header(name, *line, &cells) {
+                        Ok(h) => header = Some(h),
+                        Err(p) => {
+                            bad_header = Some(p);
+                            break 'batches;
+                        }
+                    }
+                    continue;
+                };
+                if let Some(row) = check_record(name, *line, h, record, problems) {
+                    sink(h, row, problems);
+                }
+            }
+            // (The reader may have stopped: then the batch is not needed.)
+            let _ = give_back.send(batch);
+        }
+        // The reader stops at its next batch if this side stopped first.
+        drop(batches);
+        let read = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        if let Some(p) = bad_header {
+            let mut all = Problems::default();
+            all.extend(p);
+            all.check()?;
+        }
+        let (problem, sha256) = read?;
+        problems.extend(problem);
+        let Some(header) = header else {
+            return Err(Error::input(Problem::new(
+                Location::file(name),
+                "the file is empty: a header row is required (principal,service,target,...)",
+            )));
+        };
+        Ok((header, sha256))
+    })
+}
+
+/// The reader's side: hashes, decodes and checks the bytes, and hands the
+/// records that are not blank to `deliver`, a batch at a time (it returns
+/// an empty batch to fill, or `None` to stop). Returns the csv reader's
+/// error, located, if it stopped at one, and the SHA-256 of the bytes.
+fn read_records(
+    name: &str,
+    bytes: impl Read,
+    delimiter: Option<u8>,
+    deliver: impl FnMut(Batch) -> Option<Batch>,
+) -> Result<(Option<Problem>, String)> {
     let mut hashing = Hashing::new(bytes);
-    let header = {
+    let problem = {
         let text = decoded(&mut hashing).map_err(|e| Error::io("read", name, e))?;
         let mut window = Window::new(text.text);
-        let header = read_records(name, &mut window, delimiter, problems, &mut sink);
+        let problem = parse_records(name, &mut window, delimiter, deliver);
+        // Bytes that are not text end the reading, whatever came before.
         if let Some((offset, byte)) = window.bad {
             let line = window.line_of(offset);
             return Err(Error::input(not_utf8(
@@ -282,18 +360,17 @@ pub fn read_rows(
                 _ => Error::io("read", name, e),
             });
         }
-        header?
+        problem
     };
-    Ok((header, hashing.sha256()))
+    Ok((problem, hashing.sha256()))
 }
 
-fn read_records<R: Read>(
+fn parse_records<R: Read>(
     name: &str,
     window: &mut Window<R>,
     delimiter: Option<u8>,
-    problems: &mut Problems,
-    sink: &mut impl FnMut(&Header, RawRow<'_>, &mut Problems),
-) -> Result<Header> {
+    mut deliver: impl FnMut(Batch) -> Option<Batch>,
+) -> Option<Problem> {
     // Windows PowerShell 5.1 Export-Csv writes `#TYPE ...` as line 1.
     let head = window.head();
     if head.starts_with(b"#TYPE") {
@@ -307,11 +384,14 @@ fn read_records<R: Read>(
     let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(&String::from_utf8_lossy(head)));
     let body = window.next;
     let mut reader = csv_reader(window, delimiter);
-    let mut header: Option<Header> = None;
-    let mut record = csv::StringRecord::new();
+    let mut batch = Batch::default();
     loop {
         let start = reader.position().byte();
-        match reader.read_record(&mut record) {
+        if batch.len == batch.rows.len() {
+            batch.rows.push((0, csv::StringRecord::new()));
+        }
+        let (line, record) = &mut batch.rows[batch.len];
+        match reader.read_record(record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
@@ -322,12 +402,14 @@ fn read_records<R: Read>(
                     ),
                     _ => (start, e.to_string()),
                 };
+                deliver(batch)?;
                 let window = reader.get_mut();
-                if window.bad.is_none() && window.failed.is_none() {
-                    let line = window.line_of(body + offset);
-                    problems.push(Problem::new(Location::line(name, line), what));
+                // Bytes that are not text are the reader's own error.
+                if window.bad.is_some() || window.failed.is_some() {
+                    return None;
                 }
-                break;
+                let line = window.line_of(body + offset);
+                return Some(Problem::new(Location::line(name, line), what));
             }
         }
         let window = reader.get_mut();
@@ -337,36 +419,20 @@ fn read_records<R: Read>(
         while matches!(window.byte(rec_start), Some(b'\r' | b'\n')) {
             rec_start += 1;
         }
-        let line = window.line_of(rec_start);
+        *line = window.line_of(rec_start);
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let Some(h) = &header else {
-            match parse_header(
-                name,
-                line,
-                &record.iter().map(str::to_string).collect::<Vec<_>>(),
-            ) {
-                Ok(h) => header = Some(h),
-                Err(p) => {
-                    let mut all = Problems::default();
-                    all.extend(p);
-                    all.check()?;
-                }
-            }
-            continue;
-        };
-        if let Some(row) = check_record(name, line, h, &record, problems) {
-            sink(h, row, problems);
+        batch.len += 1;
+        if batch.len == Batch::ROWS {
+            batch = deliver(batch)?;
+            batch.len = 0;
         }
     }
-    let Some(header) = header else {
-        return Err(Error::input(Problem::new(
-            Location::file(name),
-            "the file is empty: a header row is required (principal,service,target,...)",
-        )));
-    };
-    Ok(header)
+    if batch.len > 0 {
+        deliver(batch);
+    }
+    None
 }
 
 /// Reads every row and returns, per row, its line and principal (tests).
@@ -564,13 +630,15 @@ mod tests {
     fn the_window_stays_small() {
         let text = big_csv(100_000);
         let mut window = Window::new(text.as_bytes());
-        let mut problems = Problems::default();
         let mut rows = 0;
-        read_records("f", &mut window, None, &mut problems, &mut |_, _, _| {
-            rows += 1
-        })
-        .unwrap();
-        assert_eq!(rows, 100_000);
+        let problem = parse_records("f", &mut window, None, |mut batch| {
+            rows += batch.len;
+            batch.len = 0;
+            Some(batch)
+        });
+        assert!(problem.is_none());
+        // The header and the rows.
+        assert_eq!(rows, 100_001);
         assert!(window.eof && window.bad.is_none());
         assert!(
             window.bytes.capacity() <= 4 * Window::<&[u8]>::CHUNK,
@@ -578,6 +646,26 @@ mod tests {
             window.bytes.capacity(),
             text.len()
         );
+    }
+
+    /// A bad header ends the reading at once (the reader thread stops at
+    /// its next batch), and so do bytes that are not text anywhere.
+    #[test]
+    fn errors_stop_the_reader_thread() {
+        let text = big_csv(50_000).replace("\"principal\"", "\"who\"");
+        let e = read_all("f", &text, None).unwrap_err().to_string();
+        assert!(e.starts_with("f:2: "), "{e}");
+        // A csv error after good rows: the rows before it are handed on.
+        let mut text = big_csv(3_000);
+        text.push_str("a;cifs;b;\"open\n");
+        let mut problems = Problems::default();
+        let mut rows = 0;
+        read_rows("f", text.as_bytes(), None, &mut problems, |_, _, _| {
+            rows += 1
+        })
+        .unwrap();
+        assert_eq!(rows, 3_000);
+        assert!(!problems.is_empty());
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub fn plan_csv(args: &PlanArgs) -> Result<Planned> {
 /// text is never held whole.
 pub fn plan_reader(
     name: &str,
-    bytes: impl std::io::Read,
+    bytes: impl std::io::Read + Send,
     options: Options,
     delimiter: Option<u8>,
     current: Option<&Path>,
