@@ -247,11 +247,41 @@ pub fn detect_delimiter(header_line: &str) -> u8 {
     }
 }
 
-/// Records read ahead: the line each starts on and its fields, in
-/// `rows[..len]` (the records beyond are kept for their buffers).
+/// A record read ahead and checked: the line it starts on, its fields,
+/// and where its cells are (field, trimmed byte range), or its problems.
+#[derive(Default)]
+struct Record {
+    line: u64,
+    fields: csv::StringRecord,
+    cells: Cells,
+    problems: Vec<Problem>,
+}
+
+/// Per column, the field of the record that holds its cell and the
+/// cell's bytes in it (fields are at most [`MAX_FIELD_BYTES`] long).
+type Cells = [Option<(u32, u16, u16)>; Field::ALL.len()];
+
+impl Record {
+    fn row(&self) -> RawRow<'_> {
+        RawRow {
+            line: self.line,
+            cells: self
+                .cells
+                .map(|c| c.map(|(i, from, to)| &self.fields[i as usize][from.into()..to.into()])),
+        }
+    }
+}
+
+/// What the reader thread hands over: the header, then records in
+/// batches (`rows[..len]`; the records beyond are kept for their buffers).
+enum Chunk {
+    Header(Header),
+    Rows(Batch),
+}
+
 #[derive(Default)]
 struct Batch {
-    rows: Vec<(u64, csv::StringRecord)>,
+    rows: Vec<Record>,
     len: usize,
 }
 
@@ -273,48 +303,39 @@ pub fn read_rows(
     problems: &mut Problems,
     mut sink: impl FnMut(&Header, RawRow<'_>, &mut Problems),
 ) -> Result<(Header, String)> {
-    let (send, batches) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let (send, chunks) = std::sync::mpsc::sync_channel::<Chunk>(4);
     let (give_back, spare) = std::sync::mpsc::channel::<Batch>();
     std::thread::scope(|s| {
         let reader = s.spawn(move || {
-            read_records(name, bytes, delimiter, |full| {
-                send.send(full).ok()?;
+            read_records(name, bytes, delimiter, |chunk| {
+                send.send(chunk).ok()?;
                 Some(spare.try_recv().unwrap_or_default())
             })
         });
         let mut header: Option<Header> = None;
-        let mut bad_header = None;
-        'batches: for batch in batches.iter() {
-            for (line, record) in &batch.rows[..batch.len] {
-                let Some(h) = &header else {
-                    let cells = record.iter().map(str::to_string).collect::<Vec<_>>();
-                    match parse_header(name, *line, &cells) {
-                        Ok(h) => header = Some(h),
-                        Err(p) => {
-                            bad_header = Some(p);
-                            break 'batches;
-                        }
-                    }
+        for chunk in chunks.iter() {
+            let batch = match chunk {
+                Chunk::Header(h) => {
+                    header = Some(h);
                     continue;
-                };
-                if let Some(row) = check_record(name, *line, h, record, problems) {
-                    sink(h, row, problems);
+                }
+                Chunk::Rows(batch) => batch,
+            };
+            let h = header.as_ref().expect("the header comes first");
+            let mut batch = batch;
+            for record in &mut batch.rows[..batch.len] {
+                if record.problems.is_empty() {
+                    sink(h, record.row(), problems);
+                } else {
+                    problems.extend(record.problems.drain(..));
                 }
             }
             // (The reader may have stopped: then the batch is not needed.)
             let _ = give_back.send(batch);
         }
-        // The reader stops at its next batch if this side stopped first.
-        drop(batches);
-        let read = reader
+        let (problem, sha256) = reader
             .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        if let Some(p) = bad_header {
-            let mut all = Problems::default();
-            all.extend(p);
-            all.check()?;
-        }
-        let (problem, sha256) = read?;
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         problems.extend(problem);
         let Some(header) = header else {
             return Err(Error::input(Problem::new(
@@ -326,22 +347,24 @@ pub fn read_rows(
     })
 }
 
-/// The reader's side: hashes, decodes and checks the bytes, and hands the
-/// records that are not blank to `deliver`, a batch at a time (it returns
-/// an empty batch to fill, or `None` to stop). Returns the csv reader's
-/// error, located, if it stopped at one, and the SHA-256 of the bytes.
+/// The reader's side: hashes, decodes and checks the bytes, reads the
+/// header and hands it to `deliver`, then the records that are not blank,
+/// checked, a batch at a time (`deliver` returns an empty batch to fill,
+/// or `None` to stop). Returns the csv reader's error, located, if it
+/// stopped at one, and the SHA-256 of the bytes. A bad header is an error.
 fn read_records(
     name: &str,
     bytes: impl Read,
     delimiter: Option<u8>,
-    deliver: impl FnMut(Batch) -> Option<Batch>,
+    deliver: impl FnMut(Chunk) -> Option<Batch>,
 ) -> Result<(Option<Problem>, String)> {
     let mut hashing = Hashing::new(bytes);
     let problem = {
         let text = decoded(&mut hashing).map_err(|e| Error::io("read", name, e))?;
         let mut window = Window::new(text.text);
         let problem = parse_records(name, &mut window, delimiter, deliver);
-        // Bytes that are not text end the reading, whatever came before.
+        // Bytes that are not text end the reading, whatever came before
+        // (a header cut short by them included).
         if let Some((offset, byte)) = window.bad {
             let line = window.line_of(offset);
             return Err(Error::input(not_utf8(
@@ -360,7 +383,7 @@ fn read_records(
                 _ => Error::io("read", name, e),
             });
         }
-        problem
+        problem?
     };
     Ok((problem, hashing.sha256()))
 }
@@ -369,8 +392,8 @@ fn parse_records<R: Read>(
     name: &str,
     window: &mut Window<R>,
     delimiter: Option<u8>,
-    mut deliver: impl FnMut(Batch) -> Option<Batch>,
-) -> Option<Problem> {
+    mut deliver: impl FnMut(Chunk) -> Option<Batch>,
+) -> Result<Option<Problem>> {
     // Windows PowerShell 5.1 Export-Csv writes `#TYPE ...` as line 1.
     let head = window.head();
     if head.starts_with(b"#TYPE") {
@@ -384,14 +407,15 @@ fn parse_records<R: Read>(
     let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(&String::from_utf8_lossy(head)));
     let body = window.next;
     let mut reader = csv_reader(window, delimiter);
+    let mut header: Option<Header> = None;
     let mut batch = Batch::default();
     loop {
         let start = reader.position().byte();
         if batch.len == batch.rows.len() {
-            batch.rows.push((0, csv::StringRecord::new()));
+            batch.rows.push(Record::default());
         }
-        let (line, record) = &mut batch.rows[batch.len];
-        match reader.read_record(record) {
+        let record = &mut batch.rows[batch.len];
+        match reader.read_record(&mut record.fields) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
@@ -402,37 +426,61 @@ fn parse_records<R: Read>(
                     ),
                     _ => (start, e.to_string()),
                 };
-                deliver(batch)?;
+                if batch.len > 0 && deliver(Chunk::Rows(batch)).is_none() {
+                    return Ok(None);
+                }
                 let window = reader.get_mut();
                 // Bytes that are not text are the reader's own error.
                 if window.bad.is_some() || window.failed.is_some() {
-                    return None;
+                    return Ok(None);
                 }
                 let line = window.line_of(body + offset);
-                return Some(Problem::new(Location::line(name, line), what));
+                return Ok(Some(Problem::new(Location::line(name, line), what)));
             }
         }
         let window = reader.get_mut();
         // With CRLF the csv crate reports a record as starting at the `\n`
         // that ends the previous line (rust-csv #395); skip line breaks.
-        let mut rec_start = body + record.position().map_or(start, |p| p.byte());
+        let mut rec_start = body + record.fields.position().map_or(start, |p| p.byte());
         while matches!(window.byte(rec_start), Some(b'\r' | b'\n')) {
             rec_start += 1;
         }
-        *line = window.line_of(rec_start);
-        if record.iter().all(|f| f.trim().is_empty()) {
+        record.line = window.line_of(rec_start);
+        if record.fields.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
+        let Some(h) = &header else {
+            let cells = record.fields.iter().map(str::to_string).collect::<Vec<_>>();
+            match parse_header(name, record.line, &cells) {
+                Ok(h) => {
+                    header = Some(h.clone());
+                    if deliver(Chunk::Header(h)).is_none() {
+                        return Ok(None);
+                    }
+                }
+                Err(p) => {
+                    let mut all = Problems::default();
+                    all.extend(p);
+                    all.check()?;
+                }
+            }
+            continue;
+        };
+        record.problems.clear();
+        check_record(name, h, record);
         batch.len += 1;
         if batch.len == Batch::ROWS {
-            batch = deliver(batch)?;
+            let Some(next) = deliver(Chunk::Rows(batch)) else {
+                return Ok(None);
+            };
+            batch = next;
             batch.len = 0;
         }
     }
     if batch.len > 0 {
-        deliver(batch);
+        deliver(Chunk::Rows(batch));
     }
-    None
+    Ok(None)
 }
 
 /// Reads every row and returns, per row, its line and principal (tests).
@@ -453,33 +501,32 @@ fn read_bytes(name: &str, bytes: &[u8], delimiter: Option<u8>) -> Result<Vec<(u6
     Ok(rows)
 }
 
-fn check_record<'r>(
-    name: &str,
-    line: u64,
-    header: &Header,
-    record: &'r csv::StringRecord,
-    problems: &mut Problems,
-) -> Option<RawRow<'r>> {
-    let mut bad = false;
-    let mut problem = |p: Problem| {
-        bad = true;
-        problems.push(p);
-    };
+/// Checks a record's fields against the header: its problems, or where
+/// its cells are, go into the record.
+fn check_record(name: &str, header: &Header, record: &mut Record) {
+    let Record {
+        line,
+        fields,
+        cells,
+        problems,
+    } = record;
+    let line = *line;
+    *cells = [None; Field::ALL.len()];
+    let mut problem = |p: Problem| problems.push(p);
     let width = header.columns.len();
     // Trailing empty fields (spreadsheet exports) are fine; others are not.
-    if record.len() < width || record.iter().skip(width).any(|f| !f.trim().is_empty()) {
+    if fields.len() < width || fields.iter().skip(width).any(|f| !f.trim().is_empty()) {
         problem(Problem::new(
             Location::line(name, line),
             format!(
                 "the row has {} fields but the header has {}",
-                record.len(),
+                fields.len(),
                 width
             ),
         ));
-        return None;
+        return;
     }
-    let mut cells = [None; Field::ALL.len()];
-    for (i, value) in record.iter().take(width).enumerate() {
+    for (i, value) in fields.iter().take(width).enumerate() {
         let column = &header.written[i];
         // Fast path: printable ASCII needs no further look.
         let plain = value.bytes().all(|b| (0x20..0x7F).contains(&b));
@@ -517,11 +564,14 @@ fn check_record<'r>(
             ));
             continue;
         }
+        let from = value.len() - value.trim_start().len();
         let value = value.trim();
         match header.columns[i] {
             Some(field) => {
                 if !value.is_empty() {
-                    cells[field as usize] = Some(value);
+                    // (A field is at most MAX_FIELD_BYTES long.)
+                    cells[field as usize] =
+                        Some((i as u32, from as u16, (from + value.len()) as u16));
                 }
             }
             None => {
@@ -538,7 +588,6 @@ fn check_record<'r>(
             }
         }
     }
-    (!bad).then_some(RawRow { line, cells })
 }
 
 #[cfg(test)]
@@ -631,14 +680,16 @@ mod tests {
         let text = big_csv(100_000);
         let mut window = Window::new(text.as_bytes());
         let mut rows = 0;
-        let problem = parse_records("f", &mut window, None, |mut batch| {
-            rows += batch.len;
-            batch.len = 0;
-            Some(batch)
+        let problem = parse_records("f", &mut window, None, |chunk| match chunk {
+            Chunk::Header(_) => Some(Batch::default()),
+            Chunk::Rows(mut batch) => {
+                rows += batch.len;
+                batch.len = 0;
+                Some(batch)
+            }
         });
-        assert!(problem.is_none());
-        // The header and the rows.
-        assert_eq!(rows, 100_001);
+        assert!(problem.unwrap().is_none());
+        assert_eq!(rows, 100_000);
         assert!(window.eof && window.bad.is_none());
         assert!(
             window.bytes.capacity() <= 4 * Window::<&[u8]>::CHUNK,
