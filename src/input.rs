@@ -3,7 +3,8 @@
 //! by [`crate::text`]), checked to be UTF-8, the Windows PowerShell `#TYPE`
 //! line skipped, the delimiter detected, the header checked, and every
 //! record turned into raw cells keyed by column, with the line it started
-//! on. All csv reader settings live in [`csv_reader`].
+//! on; all of this on a second thread, ahead of the rows' validation and
+//! planning. All csv reader settings live in [`csv_reader`].
 
 use std::io::Read;
 use std::path::Path;
@@ -294,8 +295,8 @@ impl Batch {
 /// in `problems`. Returns the header and the SHA-256 of the bytes. A
 /// missing or bad header, or bytes that are not text, are an error at
 /// once, as nothing after them can be read. The bytes are read, hashed,
-/// decoded and cut into records on a second thread, while this one checks
-/// the records.
+/// decoded, cut into records and each record checked on a second thread,
+/// while this one runs `sink` (validation and planning).
 pub fn read_rows(
     name: &str,
     bytes: impl Read + Send,
@@ -314,7 +315,7 @@ pub fn read_rows(
         });
         let mut header: Option<Header> = None;
         for chunk in chunks.iter() {
-            let batch = match chunk {
+            let mut batch = match chunk {
                 Chunk::Header(h) => {
                     header = Some(h);
                     continue;
@@ -322,7 +323,6 @@ pub fn read_rows(
                 Chunk::Rows(batch) => batch,
             };
             let h = header.as_ref().expect("the header comes first");
-            let mut batch = batch;
             for record in &mut batch.rows[..batch.len] {
                 if record.problems.is_empty() {
                     sink(h, record.row(), problems);
