@@ -6,7 +6,8 @@
 Generates deterministic CSVs (benches/gen.py) under target/bench/, times
 `kcdplan render` (all artifacts) and `kcdplan check`, and in the same run
 the floor (examples/floor.rs): reading the same CSV with the csv crate and
-writing the same number of bytes into as many files, nothing else. Reports
+writing the same number of bytes into as many files (for `check`, to
+standard output), nothing else. Reports
 wall time (median of --runs), rows per second, peak RSS and the ratio to
 the floor, as a Markdown table, with the machine it ran on. Each command
 and its floor run in turn, and the ratio is the median of the per-run
@@ -67,6 +68,11 @@ def paired(cmd, floors, runs, before=None):
     )
 
 
+def stdout_bytes(cmd):
+    """The number of bytes `cmd` writes to standard output."""
+    return len(subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True).stdout)
+
+
 def dir_bytes(path):
     return sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
 
@@ -112,7 +118,9 @@ def main():
         run(render)  # the output's size, for the floor
         out_bytes = dir_bytes(out)
         rows.append((n, "render", paired(render, [[FLOOR, csv, floor_out, str(out_bytes), "5"]], args.runs, clean), out_bytes))
-        rows.append((n, "check", paired([KCDPLAN, "check", csv], [[FLOOR, csv, floor_out, "0", "0"]], args.runs), 0))
+        check = [KCDPLAN, "check", csv]
+        listing = stdout_bytes(check)
+        rows.append((n, "check", paired(check, [[FLOOR, csv, "-", str(listing), "1"]], args.runs), listing))
         clean()
 
     export_rows = []
@@ -131,6 +139,7 @@ def main():
         run(render)  # the output's size, for the floor
         out_bytes = dir_bytes(out)
         lines = [FLOOR, "lines", export]
+        check_current = [KCDPLAN, "check", csv, "--current", export]
         size = os.path.getsize(export) / 2**20
         # Floors for --current: the export's lines plus the CSV (and, for
         # render, writing the same output bytes).
@@ -139,7 +148,7 @@ def main():
             (f"audit ({n:,}-account export)", paired([KCDPLAN, "audit", export], [lines], args.runs)),
             (
                 f"check {sizes[-1]:,} rows --current",
-                paired([KCDPLAN, "check", csv, "--current", export], [lines, [FLOOR, csv, floor_out, "0", "0"]], args.runs),
+                paired(check_current, [lines, [FLOOR, csv, "-", str(stdout_bytes(check_current)), "1"]], args.runs),
             ),
             (
                 f"render {sizes[-1]:,} rows --current",
@@ -160,7 +169,7 @@ def main():
         print(
             f"\nExport: {args.export_accounts:,} accounts, {size:.0f} MiB. Floor: reading its bytes and"
             " splitting its lines (reader, audit); plus reading the CSV, and writing the same output bytes"
-            " (render).\n"
+            " (render, and check's listing).\n"
         )
         print("| command | wall (s) | peak RSS (MiB) | floor (s) | ratio to floor |")
         print("|---|---:|---:|---:|---:|")

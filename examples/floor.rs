@@ -1,7 +1,8 @@
 //! The benchmark's floor: what any tool must do for the same job. Reads the
 //! CSV with the csv crate (every record, every field touched) and writes
 //! BYTES bytes to FILES files in OUT (0 files: write nothing), syncing each
-//! file as kcdplan does. Nothing else. With `lines FILE`: reads the file's
+//! file as kcdplan does, or to standard output if OUT is `-` (as `check`
+//! writes its listing). Nothing else. With `lines FILE`: reads the file's
 //! bytes and splits its lines, the floor for reading an export.
 //!
 //!     cargo run --release --example floor -- CSV OUT BYTES FILES
@@ -43,7 +44,17 @@ fn main() {
             len += f.len() as u64;
         }
     }
-    if files > 0 {
+    if out == std::path::Path::new("-") {
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let chunk = vec![b'x'; 1 << 16];
+        let mut left = bytes;
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            stdout.write_all(&chunk[..n]).unwrap();
+            left -= n as u64;
+        }
+        stdout.flush().unwrap();
+    } else if files > 0 {
         std::fs::create_dir_all(out).unwrap();
         let chunk = vec![b'x'; 1 << 16];
         for i in 0..files {
