@@ -40,6 +40,12 @@ enum SpnsRepr {
 }
 
 impl Spns {
+    /// Values already spelled out (tests).
+    #[cfg(test)]
+    pub(crate) fn spelled(values: Vec<Spn>) -> Spns {
+        Spns(SpnsRepr::Spelled(values))
+    }
+
     pub fn len(&self) -> usize {
         match &self.0 {
             SpnsRepr::Numbers { values, .. } => values.len(),

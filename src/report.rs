@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::plan::{Mode, Plan, Warning};
+use crate::plan::{Mode, Plan, Spns, Warning};
 use crate::render::context::ArtifactInfo;
-use crate::sanitize::show;
+use crate::sanitize::{is_plain, show};
 use crate::Planned;
 
 pub fn warning_line(file: &str, w: &Warning) -> String {
@@ -41,7 +41,7 @@ pub fn check_text(planned: &Planned, out: &mut dyn std::io::Write) -> std::io::R
             .iter()
             .filter(|p| p.delta.as_ref().is_some_and(|d| d.changes))
             .count();
-        let _ = writeln!(
+        writeln!(
             s,
             "planned against {} ({} records): {}",
             show(&c.name),
@@ -51,9 +51,9 @@ pub fn check_text(planned: &Planned, out: &mut dyn std::io::Write) -> std::io::R
             } else {
                 format!("{changed} account(s) change")
             }
-        );
+        )?;
     }
-    let _ = writeln!(
+    writeln!(
         s,
         "{}: {} principal(s); {} value(s) to add, {} to remove, {} in replacement sets; {} warning(s)",
         show(&planned.source.name),
@@ -62,17 +62,17 @@ pub fn check_text(planned: &Planned, out: &mut dyn std::io::Write) -> std::io::R
         rem,
         rep,
         plan.warnings.len()
-    );
+    )?;
     for p in &plan.principals {
-        let _ = writeln!(s);
-        let _ = writeln!(
+        writeln!(s)?;
+        writeln!(
             s,
             "{} ({}, sAMAccountName {})",
             show(&p.principal),
             p.kind.as_str(),
             show(&p.sam_account_name)
-        );
-        let _ = writeln!(
+        )?;
+        writeln!(
             s,
             "  dn: {}{}",
             show(&p.dn),
@@ -81,19 +81,19 @@ pub fn check_text(planned: &Planned, out: &mut dyn std::io::Write) -> std::io::R
                 crate::plan::DnSource::Csv => "",
                 crate::plan::DnSource::Export => " (from the export)",
             }
-        );
+        )?;
         if let Some(pr) = p.protocol {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "  protocol: {}",
                 match pr {
                     crate::validate::Protocol::Any => "any (use any authentication protocol)",
                     crate::validate::Protocol::Kerberos => "kerberos (Kerberos only)",
                 }
-            );
+            )?;
         }
         if let (Some(before), Some(delta)) = (&p.before, &p.delta) {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "  before: {} value(s), protocol {}; after: {} value(s){}",
                 before.values.len(),
@@ -103,38 +103,53 @@ pub fn check_text(planned: &Planned, out: &mut dyn std::io::Write) -> std::io::R
                     Some(u) => format!(", userAccountControl {} -> {}", u.from, u.to),
                     None => String::new(),
                 }
-            );
+            )?;
             if !delta.changes {
-                let _ = writeln!(s, "  no change: the account already matches the plan");
+                writeln!(s, "  no change: the account already matches the plan")?;
             }
             for v in &delta.delete {
-                let _ = writeln!(s, "  - {}", show(v));
+                value_line(&mut s, b'-', v)?;
             }
             for v in &delta.add {
-                let _ = writeln!(s, "  + {}", show(v));
+                value_line(&mut s, b'+', v)?;
             }
             continue;
         }
         match p.mode {
             Mode::Update => {
-                p.remove.for_each(|v| {
-                    let _ = writeln!(s, "  - {}", show(v));
-                });
-                p.add.for_each(|v| {
-                    let _ = writeln!(s, "  + {}", show(v));
-                });
+                value_lines(&mut s, b'-', &p.remove)?;
+                value_lines(&mut s, b'+', &p.add)?;
             }
             Mode::Replace => {
                 if p.replace.is_empty() {
-                    let _ = writeln!(s, "  = (clear all values)");
+                    writeln!(s, "  = (clear all values)")?;
                 }
-                p.replace.for_each(|v| {
-                    let _ = writeln!(s, "  = {}", show(v));
-                });
+                value_lines(&mut s, b'=', &p.replace)?;
             }
         }
     }
     s.flush()
+}
+
+/// One value of the listing: `  + value`, shown safely.
+fn value_line(s: &mut impl std::io::Write, mark: u8, v: &str) -> std::io::Result<()> {
+    if is_plain(v) {
+        s.write_all(&[b' ', b' ', mark, b' '])?;
+        s.write_all(v.as_bytes())?;
+        s.write_all(b"\n")
+    } else {
+        writeln!(s, "  {} {}", char::from(mark), show(v))
+    }
+}
+
+fn value_lines(s: &mut impl std::io::Write, mark: u8, values: &Spns) -> std::io::Result<()> {
+    let mut written = Ok(());
+    values.for_each(|v| {
+        if written.is_ok() {
+            written = value_line(s, mark, v);
+        }
+    });
+    written
 }
 
 pub fn render_done(out: &Path, plan: &Plan, written: &[ArtifactInfo]) -> String {
@@ -148,4 +163,60 @@ pub fn render_done(out: &Path, plan: &Plan, written: &[ArtifactInfo]) -> String 
         let _ = write!(s, "\n  {}  {}", a.sha256, a.name);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_lines_are_shown_safely() {
+        let line = |v: &str| {
+            let mut out = Vec::new();
+            value_line(&mut out, b'+', v).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(line("cifs/fs1.contoso.com"), "  + cifs/fs1.contoso.com\n");
+        assert_eq!(line("cifs/m\u{fc}ller"), "  + cifs/m\u{fc}ller\n");
+        assert_eq!(line("cifs/a\u{202E}b\tc"), "  + cifs/a\\u{202E}b\\tc\n");
+    }
+
+    /// Accepts `room` bytes, then fails.
+    struct Full {
+        room: usize,
+        calls: usize,
+    }
+
+    impl std::io::Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.room == 0 {
+                return Err(std::io::Error::from(std::io::ErrorKind::StorageFull));
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_write_error_stops_the_listing() {
+        let values = Spns::spelled(
+            (0..1000)
+                .map(|i| crate::plan::Spn::from(format!("cifs/h{i}").as_str()))
+                .collect(),
+        );
+        let mut full = Full {
+            room: 100,
+            calls: 0,
+        };
+        let e = value_lines(&mut full, b'+', &values).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::StorageFull);
+        // Nothing more is written once a write failed.
+        assert!(full.calls < 30, "{} writes", full.calls);
+    }
 }

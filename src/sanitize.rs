@@ -25,6 +25,11 @@ pub fn is_forbidden(c: char) -> bool {
         )
 }
 
+/// Printable ASCII only: shown as it is.
+pub fn is_plain(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7F).contains(&b))
+}
+
 /// The text with every forbidden character escaped, for `format!` and
 /// friends (no copy is made). Backslashes are kept as they are: DNs are
 /// full of them and an admin must recognise the DN.
@@ -40,7 +45,7 @@ impl std::fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use std::fmt::Write;
         let s = self.0;
-        if s.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+        if is_plain(s) {
             return f.write_str(s);
         }
         for c in s.chars() {
