@@ -69,8 +69,16 @@ def paired(cmd, floors, runs, before=None):
 
 
 def stdout_bytes(cmd):
-    """The number of bytes `cmd` writes to standard output."""
-    return len(subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True).stdout)
+    """The number of bytes `cmd` writes to standard output, counted as they
+    come: held whole, they would raise this script's peak memory, which
+    Linux reports as the peak of every command it starts after."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    n = 0
+    while chunk := proc.stdout.read(1 << 16):
+        n += len(chunk)
+    if proc.wait() != 0:
+        sys.exit(f"failed: {' '.join(cmd)}")
+    return n
 
 
 def dir_bytes(path):
