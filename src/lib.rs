@@ -261,8 +261,12 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
             report_warnings(&planned, err)?;
             match format {
                 CheckFormat::Text => {
-                    report::check_text(&planned, out)
-                        .map_err(|e| Error::io("write", "<stdout>", e))?;
+                    // A reader that has seen enough (`| head`, or `less`
+                    // quit) ends the listing quietly: the plan is checked.
+                    report::check_text(&planned, out).or_else(|e| match e.kind() {
+                        std::io::ErrorKind::BrokenPipe => Ok(()),
+                        _ => Err(Error::io("write", "<stdout>", e)),
+                    })?;
                 }
                 CheckFormat::Json => {
                     let templates = Templates::load(None)?;
