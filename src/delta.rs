@@ -70,6 +70,9 @@ pub fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problem
         p.delta = Some(delta(p, &before));
         p.before = Some(before);
         let missing = missing_hosts(p, snap);
+        if missing.is_empty() {
+            continue;
+        }
         let principal: std::sync::Arc<str> = p.principal.as_str().into();
         for host in missing {
             warnings.push(Warning {
@@ -82,7 +85,7 @@ pub fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problem
     plan.principals
         .sort_by_cached_key(|p| (p.dn.to_lowercase(), p.dn.clone()));
     plan.warnings.extend(warnings);
-    plan.warnings.sort();
+    plan.warnings.sort_unstable();
     plan.warnings.dedup();
 }
 

@@ -162,7 +162,7 @@ impl<R: Read> Window<R> {
         let mut from = 0;
         loop {
             let text = &self.bytes[(self.next - self.base) as usize..self.checked];
-            let line = text[from..].iter().position(|b| *b == b'\n');
+            let line = memchr::memchr(b'\n', &text[from..]);
             match line {
                 // (Whole lines of checked text are UTF-8.)
                 Some(i)
@@ -192,7 +192,7 @@ impl<R: Read> Window<R> {
     fn line_of(&mut self, offset: u64) -> u64 {
         let to = offset.clamp(self.at, self.end());
         let (a, b) = ((self.at - self.base) as usize, (to - self.base) as usize);
-        self.line += self.bytes[a..b].iter().filter(|c| **c == b'\n').count() as u64;
+        self.line += memchr::memchr_iter(b'\n', &self.bytes[a..b]).count() as u64;
         self.at = to;
         self.line
     }
@@ -292,7 +292,7 @@ impl Batch {
 
 /// Streams the CSV's bytes: checks the header, then hands each good
 /// record to `sink` as raw cells, in input order, and records every bad one
-/// in `problems`. Returns the header and the SHA-256 of the bytes. A
+/// in `problems`. Returns the SHA-256 of the bytes. A
 /// missing or bad header, or bytes that are not text, are an error at
 /// once, as nothing after them can be read. The bytes are read, hashed,
 /// decoded, cut into records and each record checked on a second thread,
@@ -303,7 +303,7 @@ pub fn read_rows(
     delimiter: Option<u8>,
     problems: &mut Problems,
     mut sink: impl FnMut(&Header, RawRow<'_>, &mut Problems),
-) -> Result<(Header, String)> {
+) -> Result<String> {
     let (send, chunks) = std::sync::mpsc::sync_channel::<Chunk>(4);
     let (give_back, spare) = std::sync::mpsc::channel::<Batch>();
     std::thread::scope(|s| {
@@ -337,13 +337,13 @@ pub fn read_rows(
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         problems.extend(problem);
-        let Some(header) = header else {
+        if header.is_none() {
             return Err(Error::input(Problem::new(
                 Location::file(name),
                 "the file is empty: a header row is required (principal,service,target,...)",
             )));
-        };
-        Ok((header, sha256))
+        }
+        Ok(sha256)
     })
 }
 
@@ -397,10 +397,7 @@ fn parse_records<R: Read>(
     // Windows PowerShell 5.1 Export-Csv writes `#TYPE ...` as line 1.
     let head = window.head();
     if head.starts_with(b"#TYPE") {
-        let skip = head
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(head.len(), |i| i + 1);
+        let skip = memchr::memchr(b'\n', head).map_or(head.len(), |i| i + 1);
         window.next += skip as u64;
     }
     let head = window.head();
@@ -418,14 +415,8 @@ fn parse_records<R: Read>(
         match reader.read_record(&mut record.fields) {
             Ok(false) => break,
             Ok(true) => {}
+            // (Not a UTF-8 error: the window hands on checked text only.)
             Err(e) => {
-                let (offset, what) = match e.kind() {
-                    csv::ErrorKind::Utf8 { pos, err } => (
-                        pos.as_ref().map_or(start, |p| p.byte()),
-                        format!("not valid UTF-8: {err}"),
-                    ),
-                    _ => (start, e.to_string()),
-                };
                 if batch.len > 0 && deliver(Chunk::Rows(batch)).is_none() {
                     return Ok(None);
                 }
@@ -434,8 +425,11 @@ fn parse_records<R: Read>(
                 if window.bad.is_some() || window.failed.is_some() {
                     return Ok(None);
                 }
-                let line = window.line_of(body + offset);
-                return Ok(Some(Problem::new(Location::line(name, line), what)));
+                let line = window.line_of(body + start);
+                return Ok(Some(Problem::new(
+                    Location::line(name, line),
+                    e.to_string(),
+                )));
             }
         }
         let window = reader.get_mut();
@@ -602,15 +596,23 @@ mod tests {
         let text = "principal,service,target\n\u{e9}t\u{e9},cifs,b\n";
         let want = Ok(vec![(2, "\u{e9}t\u{e9}".to_string())]);
         assert_eq!(rows(text.as_bytes()), want);
-        let mut bom = b"\xEF\xBB\xBF".to_vec();
-        bom.extend_from_slice(text.as_bytes());
-        assert_eq!(rows(&bom), want);
-        let mut le = b"\xFF\xFE".to_vec();
-        le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-        assert_eq!(rows(&le), want);
-        let mut be = b"\xFE\xFF".to_vec();
-        be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
-        assert_eq!(rows(&be), want);
+        let utf16 = text.encode_utf16();
+        let encodings: [Vec<u8>; 3] = [
+            [&b"\xEF\xBB\xBF"[..], text.as_bytes()].concat(),
+            b"\xFF\xFE"
+                .iter()
+                .copied()
+                .chain(utf16.clone().flat_map(u16::to_le_bytes))
+                .collect(),
+            b"\xFE\xFF"
+                .iter()
+                .copied()
+                .chain(utf16.flat_map(u16::to_be_bytes))
+                .collect(),
+        ];
+        for bytes in encodings {
+            assert_eq!(rows(&bytes), want);
+        }
         // Offsets name the byte in the file, the mark included.
         assert_eq!(
             rows(b"principal,service,target\nab\n\xFFc"),

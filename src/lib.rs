@@ -78,7 +78,7 @@ pub fn plan_reader(
 ) -> Result<Planned> {
     let mut problems = error::Problems::default();
     let mut planner: Option<plan::Planner> = None;
-    let (_, sha256) = input::read_rows(
+    let sha256 = input::read_rows(
         name,
         bytes,
         delimiter,

@@ -259,8 +259,9 @@ pub struct Warning {
 
 /// What a warning says. The sentences that can come once per target host
 /// (a plan of a million rows may hold hundreds of thousands) keep only the
-/// host, and are written out when shown; the others are text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// host, and are written out when shown; the others are text. Messages
+/// compare and order as their text does.
+#[derive(Debug, Clone)]
 pub enum Message {
     Text(Box<str>),
     /// The migration service to this host, and no `cifs` to it.
@@ -301,15 +302,33 @@ impl std::fmt::Display for Message {
     }
 }
 
-/// Messages order as their text does.
 impl Ord for Message {
     fn cmp(&self, other: &Message) -> std::cmp::Ordering {
+        use Message::*;
         match (self, other) {
-            (Message::Text(a), Message::Text(b)) => a.cmp(b),
+            (Text(a), Text(b)) => a.cmp(b),
+            // The same sentence about the same host: the same text.
+            (MigrationWithoutCifs(a), MigrationWithoutCifs(b))
+            | (MigrationWithoutAny(a), MigrationWithoutAny(b))
+                if a == b =>
+            {
+                std::cmp::Ordering::Equal
+            }
+            (HostNotInExport(a, x), HostNotInExport(b, y)) if a == b && x == y => {
+                std::cmp::Ordering::Equal
+            }
             _ => self.to_string().cmp(&other.to_string()),
         }
     }
 }
+
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Message {}
 
 impl PartialOrd for Message {
     fn partial_cmp(&self, other: &Message) -> Option<std::cmp::Ordering> {
@@ -859,7 +878,8 @@ impl<'a> Planner<'a> {
             }
         }
         let mut warnings = self.warnings;
-        warnings.sort();
+        // Equal warnings read the same: their order among themselves does not show.
+        warnings.sort_unstable();
         warnings.dedup();
         Plan {
             principals,
@@ -972,6 +992,14 @@ mod tests {
             Message::MigrationWithoutCifs("h\u{202e}x".into()).to_string(),
             format!("'{VSMS}' to 'h\\u{{202E}}x' without 'cifs' to the same host: Hyper-V live migration needs both")
         );
+        // Equal exactly when the texts are.
+        for a in &messages {
+            for b in &messages {
+                assert_eq!(a == b, a.to_string() == b.to_string(), "{a} / {b}");
+            }
+        }
+        let text = Message::Text(Message::MigrationWithoutAny("h".into()).to_string().into());
+        assert_eq!(text, Message::MigrationWithoutAny("h".into()));
         let mut by_text: Vec<String> = messages.iter().map(Message::to_string).collect();
         by_text.sort();
         messages.sort();
