@@ -3,8 +3,9 @@
 //! by [`crate::text`]), checked to be UTF-8, the Windows PowerShell `#TYPE`
 //! line skipped, the delimiter detected, the header checked, and every
 //! record turned into raw cells keyed by column, with the line it started
-//! on; all of this on a second thread, ahead of the rows' validation and
-//! planning. All csv reader settings live in [`csv_reader`].
+//! on; all of this, and each row's own checks (`check_row` in
+//! validate.rs), on a second thread, ahead of the planning. All csv
+//! reader settings live in [`csv_reader`].
 
 use std::io::Read;
 use std::path::Path;
@@ -275,40 +276,75 @@ impl Record {
 
 /// What the reader thread hands over: the header, then records in
 /// batches (`rows[..len]`; the records beyond are kept for their buffers).
-enum Chunk {
+enum Chunk<C> {
     Header(Header),
-    Rows(Batch),
+    Rows(Batch<C>),
 }
 
-#[derive(Default)]
-struct Batch {
+struct Batch<C> {
     rows: Vec<Record>,
+    /// Per row of `rows[..len]` without problems: what `check` found.
+    checked: Vec<Option<C>>,
     len: usize,
 }
 
-impl Batch {
+impl<C> Default for Batch<C> {
+    fn default() -> Batch<C> {
+        Batch {
+            rows: Vec::new(),
+            checked: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<C> Batch<C> {
     const ROWS: usize = 512;
 }
 
-/// Streams the CSV's bytes: checks the header, then hands each good
-/// record to `sink` as raw cells, in input order, and records every bad one
-/// in `problems`. Returns the SHA-256 of the bytes. A
-/// missing or bad header, or bytes that are not text, are an error at
-/// once, as nothing after them can be read. The bytes are read, hashed,
-/// decoded, cut into records and each record checked on a second thread,
-/// while this one runs `sink` (validation and planning).
-pub fn read_rows(
+/// Streams the CSV's bytes: checks the header, then checks each good
+/// record with `check` and hands it, with what `check` found, to `sink`,
+/// in input order; every bad one goes into `problems`. Returns the SHA-256
+/// of the bytes. A missing or bad header, or bytes that are not text, are
+/// an error at once, as nothing after them can be read. The bytes are read,
+/// hashed, decoded, cut into records and each record checked (`check`
+/// included) on a second thread, while this one runs `sink` (planning).
+pub fn read_rows<C: Send>(
     name: &str,
     bytes: impl Read + Send,
     delimiter: Option<u8>,
     problems: &mut Problems,
-    mut sink: impl FnMut(&Header, RawRow<'_>, &mut Problems),
+    check: impl Fn(&Header, &RawRow<'_>) -> std::result::Result<C, Vec<Problem>> + Sync,
+    mut sink: impl FnMut(&Header, RawRow<'_>, C, &mut Problems),
 ) -> Result<String> {
-    let (send, chunks) = std::sync::mpsc::sync_channel::<Chunk>(4);
-    let (give_back, spare) = std::sync::mpsc::channel::<Batch>();
+    let (send, chunks) = std::sync::mpsc::sync_channel::<Chunk<C>>(4);
+    let (give_back, spare) = std::sync::mpsc::channel::<Batch<C>>();
+    let check = &check;
     std::thread::scope(|s| {
         let reader = s.spawn(move || {
-            read_records(name, bytes, delimiter, |chunk| {
+            let mut header: Option<Header> = None;
+            read_records(name, bytes, delimiter, |mut chunk| {
+                match &mut chunk {
+                    Chunk::Header(h) => header = Some(h.clone()),
+                    Chunk::Rows(batch) => {
+                        let h = header.as_ref().expect("the header comes first");
+                        let Batch { rows, checked, len } = batch;
+                        checked.clear();
+                        for record in &mut rows[..*len] {
+                            checked.push(if record.problems.is_empty() {
+                                match check(h, &record.row()) {
+                                    Ok(c) => Some(c),
+                                    Err(p) => {
+                                        record.problems = p;
+                                        None
+                                    }
+                                }
+                            } else {
+                                None
+                            });
+                        }
+                    }
+                }
                 send.send(chunk).ok()?;
                 Some(spare.try_recv().unwrap_or_default())
             })
@@ -323,11 +359,11 @@ pub fn read_rows(
                 Chunk::Rows(batch) => batch,
             };
             let h = header.as_ref().expect("the header comes first");
-            for record in &mut batch.rows[..batch.len] {
-                if record.problems.is_empty() {
-                    sink(h, record.row(), problems);
-                } else {
-                    problems.extend(record.problems.drain(..));
+            let Batch { rows, checked, len } = &mut batch;
+            for (record, checked) in rows[..*len].iter_mut().zip(checked.drain(..)) {
+                match checked {
+                    Some(c) => sink(h, record.row(), c, problems),
+                    None => problems.extend(record.problems.drain(..)),
                 }
             }
             // (The reader may have stopped: then the batch is not needed.)
@@ -352,11 +388,11 @@ pub fn read_rows(
 /// checked, a batch at a time (`deliver` returns an empty batch to fill,
 /// or `None` to stop). Returns the csv reader's error, located, if it
 /// stopped at one, and the SHA-256 of the bytes. A bad header is an error.
-fn read_records(
+fn read_records<C>(
     name: &str,
     bytes: impl Read,
     delimiter: Option<u8>,
-    deliver: impl FnMut(Chunk) -> Option<Batch>,
+    deliver: impl FnMut(Chunk<C>) -> Option<Batch<C>>,
 ) -> Result<(Option<Problem>, String)> {
     let mut hashing = Hashing::new(bytes);
     let problem = {
@@ -388,11 +424,11 @@ fn read_records(
     Ok((problem, hashing.sha256()))
 }
 
-fn parse_records<R: Read>(
+fn parse_records<R: Read, C>(
     name: &str,
     window: &mut Window<R>,
     delimiter: Option<u8>,
-    mut deliver: impl FnMut(Chunk) -> Option<Batch>,
+    mut deliver: impl FnMut(Chunk<C>) -> Option<Batch<C>>,
 ) -> Result<Option<Problem>> {
     // Windows PowerShell 5.1 Export-Csv writes `#TYPE ...` as line 1.
     let head = window.head();
@@ -463,7 +499,7 @@ fn parse_records<R: Read>(
         record.problems.clear();
         check_record(name, h, record);
         batch.len += 1;
-        if batch.len == Batch::ROWS {
+        if batch.len == Batch::<C>::ROWS {
             let Some(next) = deliver(Chunk::Rows(batch)) else {
                 return Ok(None);
             };
@@ -488,9 +524,14 @@ fn read_all(name: &str, text: &str, delimiter: Option<u8>) -> Result<Vec<(u64, S
 fn read_bytes(name: &str, bytes: &[u8], delimiter: Option<u8>) -> Result<Vec<(u64, String)>> {
     let mut problems = Problems::default();
     let mut rows = Vec::new();
-    read_rows(name, bytes, delimiter, &mut problems, |_, r, _| {
-        rows.push((r.line, r.get(Field::Principal).unwrap_or("").to_string()))
-    })?;
+    read_rows(
+        name,
+        bytes,
+        delimiter,
+        &mut problems,
+        |_, _| Ok(()),
+        |_, r, (), _| rows.push((r.line, r.get(Field::Principal).unwrap_or("").to_string())),
+    )?;
     problems.check()?;
     Ok(rows)
 }
@@ -670,7 +711,8 @@ mod tests {
             Trickle(text.as_bytes(), 0),
             None,
             &mut problems,
-            |_, r, _| trickled.push((r.line, r.get(Field::Principal).unwrap().to_string())),
+            |_, _| Ok(()),
+            |_, r, (), _| trickled.push((r.line, r.get(Field::Principal).unwrap().to_string())),
         )
         .unwrap();
         assert!(problems.is_empty());
@@ -683,7 +725,7 @@ mod tests {
         let mut window = Window::new(text.as_bytes());
         let mut rows = 0;
         let problem = parse_records("f", &mut window, None, |chunk| match chunk {
-            Chunk::Header(_) => Some(Batch::default()),
+            Chunk::Header(_) => Some(Batch::<()>::default()),
             Chunk::Rows(mut batch) => {
                 rows += batch.len;
                 batch.len = 0;
@@ -713,9 +755,14 @@ mod tests {
         text.push_str("a;cifs;b;\"open\n");
         let mut problems = Problems::default();
         let mut rows = 0;
-        read_rows("f", text.as_bytes(), None, &mut problems, |_, _, _| {
-            rows += 1
-        })
+        read_rows(
+            "f",
+            text.as_bytes(),
+            None,
+            &mut problems,
+            |_, _| Ok(()),
+            |_, _, (), _| rows += 1,
+        )
         .unwrap();
         assert_eq!(rows, 3_000);
         assert!(!problems.is_empty());

@@ -83,12 +83,12 @@ pub fn plan_reader(
         bytes,
         delimiter,
         &mut problems,
-        |header, raw, problems| {
+        // On the reader thread: each row checked on its own.
+        |header, raw| validate::check_row(name, header, raw, &options),
+        // Here: the rows planned together.
+        |header, raw, checked, problems| {
             let planner = planner.get_or_insert_with(|| plan::Planner::new(name, &options, header));
-            match validate::validate_row(name, header, &raw, &options) {
-                Ok(row) => planner.add(row, problems),
-                Err(p) => problems.extend(p),
-            }
+            planner.add(checked.row(&raw, &options), problems);
         },
     )?;
     let source = Source {

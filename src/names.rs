@@ -67,19 +67,24 @@ pub const KNOWN_CLASSES: &[&str] = &[
     VSMS,
 ];
 
-/// What a `service` cell names after aliases are resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ServiceSpec<'a> {
-    /// One service class, canonical spelling when known.
-    Class(&'a str),
+/// What a `service` cell names after aliases are resolved. It borrows
+/// nothing: a class as written is the cell itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceSpec {
+    /// One known service class, in its canonical spelling.
+    Known(&'static str),
+    /// One service class kcdplan does not know: the cell as written.
+    Written,
     /// `hyperv`: `cifs` + the migration service.
     HyperV,
 }
 
-impl<'a> ServiceSpec<'a> {
-    pub fn classes(&self) -> Vec<&'a str> {
+impl ServiceSpec {
+    /// The classes of the service `written`, the cell this was parsed from.
+    pub fn classes<'a>(&self, written: &'a str) -> Vec<&'a str> {
         match self {
-            ServiceSpec::Class(c) => vec![c],
+            ServiceSpec::Known(c) => vec![c],
+            ServiceSpec::Written => vec![written],
             ServiceSpec::HyperV => vec!["cifs", VSMS],
         }
     }
@@ -87,7 +92,7 @@ impl<'a> ServiceSpec<'a> {
 
 /// Resolves aliases and canonical spellings; errors on a class that cannot
 /// be part of an SPN.
-pub fn parse_service(s: &str) -> Result<ServiceSpec<'_>, String> {
+pub fn parse_service(s: &str) -> Result<ServiceSpec, String> {
     if s.contains('/') {
         return Err("a service class cannot contain '/'".into());
     }
@@ -99,15 +104,15 @@ pub fn parse_service(s: &str) -> Result<ServiceSpec<'_>, String> {
         return Ok(ServiceSpec::HyperV);
     }
     if is("smb") {
-        return Ok(ServiceSpec::Class("cifs"));
+        return Ok(ServiceSpec::Known("cifs"));
     }
     if is("vsms") {
-        return Ok(ServiceSpec::Class(VSMS));
+        return Ok(ServiceSpec::Known(VSMS));
     }
     if let Some(k) = KNOWN_CLASSES.iter().find(|k| is(k)) {
-        return Ok(ServiceSpec::Class(k));
+        return Ok(ServiceSpec::Known(k));
     }
-    Ok(ServiceSpec::Class(s))
+    Ok(ServiceSpec::Written)
 }
 
 /// A known class that `class` (not itself known) looks like a typo of.
@@ -284,17 +289,14 @@ mod tests {
 
     #[test]
     fn aliases_and_canonical_spelling() {
-        assert_eq!(parse_service("SMB").unwrap(), ServiceSpec::Class("cifs"));
-        assert_eq!(parse_service("vsms").unwrap(), ServiceSpec::Class(VSMS));
+        assert_eq!(parse_service("SMB").unwrap(), ServiceSpec::Known("cifs"));
+        assert_eq!(parse_service("vsms").unwrap(), ServiceSpec::Known(VSMS));
         assert_eq!(
             parse_service("mssqlsvc").unwrap(),
-            ServiceSpec::Class("MSSQLSvc")
+            ServiceSpec::Known("MSSQLSvc")
         );
         assert_eq!(parse_service("HyperV").unwrap(), ServiceSpec::HyperV);
-        assert_eq!(
-            parse_service("custom").unwrap(),
-            ServiceSpec::Class("custom")
-        );
+        assert_eq!(parse_service("custom").unwrap(), ServiceSpec::Written);
         assert!(parse_service("cifs/x").is_err());
     }
 

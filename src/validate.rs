@@ -170,14 +170,41 @@ impl Keyword {
     }
 }
 
-/// Checks one row on its own; every problem in it is returned, in the
-/// order of its columns.
+/// What checking a row found, borrowing nothing from it: found on the
+/// reader thread, next to the reading, and handed over with the row's
+/// cells; [`Checked::row`] then puts the [`Row`] together without checking
+/// anything again.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    action: Action,
+    protocol: Option<Protocol>,
+    kind: PrincipalType,
+    dn: Option<Dn>,
+    /// `None` only for a clearing `replace` (no service).
+    service: Option<names::ServiceSpec>,
+    /// The target host's length in its cell (before `:port`), and the port.
+    target: Option<(usize, Option<u16>)>,
+}
+
+/// Checks one row on its own and returns the row; every problem in it is
+/// returned, in the order of its columns.
 pub fn validate_row<'a>(
     file: &str,
     header: &Header,
     raw: &RawRow<'a>,
     opts: &'a Options,
 ) -> Result<Row<'a>, Vec<Problem>> {
+    check_row(file, header, raw, opts).map(|c| c.row(raw, opts))
+}
+
+/// Checks one row on its own: what [`Checked::row`] needs to build it, or
+/// every problem in it, in the order of its columns.
+pub fn check_row(
+    file: &str,
+    header: &Header,
+    raw: &RawRow<'_>,
+    opts: &Options,
+) -> Result<Checked, Vec<Problem>> {
     let mut problems = Vec::new();
     let at = |f: Field| Location::cell(file, raw.line, header.spelling(f));
     let mut bad = |f: Field, msg: String| problems.push(Problem::new(at(f), msg));
@@ -275,110 +302,67 @@ pub fn validate_row<'a>(
             },
         },
     }
-    let classes = match service {
+    let spec = match service {
         None if !clearing => {
             bad(Field::Service, empty_msg("service", action));
-            vec![]
+            None
         }
-        None => vec![],
+        None => None,
         Some(s) => match names::parse_service(s) {
-            Ok(spec) => spec.classes(),
+            Ok(spec) => Some(spec),
             Err(e) => {
                 bad(Field::Service, format!("'{}': {e}", show(s)));
-                vec![]
+                None
             }
         },
     };
 
-    let option_domain = opts.domain.as_deref().map(Cow::Borrowed);
-    // --domain, else the target's domain.
-    let fallback_domain = || {
-        option_domain.clone().or_else(|| {
-            target_parts.and_then(|(h, _)| h.split_once('.').map(|(_, d)| names::lowercase(d)))
-        })
-    };
-
-    let mut principal = None;
+    // The principal's domain: its own, else --domain, else the target's.
+    let mut principal_domain = None;
     if let (Some(p), Some(kind)) = (principal_written, kind) {
-        match kind {
+        let checked = match kind {
             PrincipalType::Computer => {
                 let p_host = p.trim_end_matches('$');
-                match names::check_host(p_host) {
-                    Err(e) => bad(Field::Principal, e),
-                    Ok(()) => {
-                        let (name, domain) = match p_host.split_once('.') {
-                            Some((s, d)) => (s, Some(names::lowercase(d))),
-                            None => (p_host, fallback_domain()),
-                        };
-                        principal = Some(Principal {
-                            kind,
-                            written: p,
-                            name,
-                            domain,
-                        });
-                    }
-                }
+                names::check_host(p_host).map(|()| p_host.split_once('.').map(|(_, d)| d))
             }
-            PrincipalType::User | PrincipalType::Gmsa => match names::check_sam(p) {
-                Err(e) => bad(Field::Principal, e),
-                Ok(()) => {
-                    principal = Some(Principal {
-                        kind,
-                        written: p,
-                        name: p.trim_end_matches('$'),
-                        domain: fallback_domain(),
-                    });
-                }
-            },
+            PrincipalType::User | PrincipalType::Gmsa => names::check_sam(p).map(|()| None),
+        };
+        match checked {
+            Err(e) => bad(Field::Principal, e),
+            Ok(own) => {
+                principal_domain =
+                    Some(own.or(opts.domain.as_deref()).or_else(|| {
+                        target_parts.and_then(|(h, _)| h.split_once('.').map(|(_, d)| d))
+                    }))
+            }
         }
     }
 
-    // The target's FQDN, from the row, the principal's domain or --domain.
-    let mut target_out = None;
-    if let Some((host, port)) = target_parts {
-        match host.split_once('.') {
-            Some((short, _)) => {
-                target_out = Some(Target {
-                    short,
-                    fqdn: Cow::Borrowed(host),
-                    fqdn_written: true,
-                    port,
-                })
-            }
-            None => match option_domain
-                .as_deref()
-                .or_else(|| principal.as_ref().and_then(|p| p.domain.as_deref()))
-            {
-                // The principal's own problem is already reported.
-                None if principal_written.is_some() && principal.is_none() => {}
-                Some(d) => {
-                    target_out = Some(Target {
-                        short: host,
-                        fqdn: Cow::Owned(format!("{host}.{d}")),
-                        fqdn_written: false,
-                        port,
-                    })
-                }
-                None => bad(
-                    Field::Target,
-                    format!(
-                        "'{}' is a short name and the domain is unknown; give --domain or write the FQDN",
-                        show(host)
-                    ),
-                ),
-            },
-        }
-    }
-    if let Some(p) = &principal {
-        if p.domain.is_none() && dn.is_none() {
+    // The target's FQDN needs a domain: its own, --domain or the principal's.
+    if let Some((host, _)) = target_parts {
+        let known = host.contains('.')
+            || opts.domain.is_some()
+            || principal_domain.flatten().is_some()
+            // The principal's own problem is already reported.
+            || (principal_written.is_some() && principal_domain.is_none());
+        if !known {
             bad(
-                Field::Principal,
+                Field::Target,
                 format!(
-                    "'{}': the domain is unknown, so its DN cannot be derived; give --domain, an FQDN, or a dn column",
-                    show(p.written)
+                    "'{}' is a short name and the domain is unknown; give --domain or write the FQDN",
+                    show(host)
                 ),
             );
         }
+    }
+    if let (Some(None), None) = (principal_domain, &dn) {
+        bad(
+            Field::Principal,
+            format!(
+                "'{}': the domain is unknown, so its DN cannot be derived; give --domain, an FQDN, or a dn column",
+                show(principal_written.unwrap_or(""))
+            ),
+        );
     }
 
     if !problems.is_empty() {
@@ -392,17 +376,87 @@ pub fn validate_row<'a>(
         problems.sort_by_key(pos);
         return Err(problems);
     }
-    Ok(Row {
-        line: raw.line,
-        principal: principal.expect("checked above"),
-        service_written: service.unwrap_or(""),
-        classes,
-        target: target_out,
+    Ok(Checked {
         action: action.expect("checked above"),
         protocol,
+        kind: kind.expect("checked above"),
         dn,
-        comment: raw.get(Field::Comment),
+        service: spec,
+        target: target_parts.map(|(host, port)| (host.len(), port)),
     })
+}
+
+impl Checked {
+    /// The row `raw`, which [`check_row`] found good as this.
+    pub fn row<'a>(self, raw: &RawRow<'a>, opts: &'a Options) -> Row<'a> {
+        let option_domain = opts.domain.as_deref().map(Cow::Borrowed);
+        let host = self
+            .target
+            .map(|(len, port)| (&raw.get(Field::Target).expect("checked")[..len], port));
+        // --domain, else the target's domain.
+        let fallback_domain = || {
+            option_domain.clone().or_else(|| {
+                host.and_then(|(h, _)| h.split_once('.').map(|(_, d)| names::lowercase(d)))
+            })
+        };
+        let p = raw.get(Field::Principal).expect("checked");
+        let principal = match self.kind {
+            PrincipalType::Computer => {
+                let p_host = p.trim_end_matches('$');
+                let (name, domain) = match p_host.split_once('.') {
+                    Some((s, d)) => (s, Some(names::lowercase(d))),
+                    None => (p_host, fallback_domain()),
+                };
+                Principal {
+                    kind: self.kind,
+                    written: p,
+                    name,
+                    domain,
+                }
+            }
+            PrincipalType::User | PrincipalType::Gmsa => Principal {
+                kind: self.kind,
+                written: p,
+                name: p.trim_end_matches('$'),
+                domain: fallback_domain(),
+            },
+        };
+        // The target's FQDN, from the row, --domain or the principal's domain.
+        let target = host.map(|(host, port)| match host.split_once('.') {
+            Some((short, _)) => Target {
+                short,
+                fqdn: Cow::Borrowed(host),
+                fqdn_written: true,
+                port,
+            },
+            None => {
+                let d = option_domain
+                    .as_deref()
+                    .or(principal.domain.as_deref())
+                    .expect("checked: the domain is known");
+                Target {
+                    short: host,
+                    fqdn: Cow::Owned(format!("{host}.{d}")),
+                    fqdn_written: false,
+                    port,
+                }
+            }
+        });
+        let service = raw.get(Field::Service);
+        Row {
+            line: raw.line,
+            principal,
+            service_written: service.unwrap_or(""),
+            classes: self
+                .service
+                .map_or_else(Vec::new, |s| s.classes(service.unwrap_or(""))),
+            target,
+            action: self.action,
+            protocol: self.protocol,
+            dn: self.dn,
+            comment: raw.get(Field::Comment),
+        }
+    }
 }
 
 fn empty_msg(what: &str, action: Option<Action>) -> String {
