@@ -78,7 +78,7 @@ pub fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problem
             warnings.push(Warning {
                 line: p.lines[0],
                 principal: principal.clone(),
-                message: Message::HostNotInExport(host.into(), export_shared.clone()),
+                message: Message::HostNotInExport(Box::new((host.into(), export_shared.clone()))),
             });
         }
     }

@@ -264,12 +264,14 @@ pub struct Warning {
 #[derive(Debug, Clone)]
 pub enum Message {
     Text(Box<str>),
-    /// The migration service to this host, and no `cifs` to it.
-    MigrationWithoutCifs(Box<str>),
+    /// The migration service to this host, and no `cifs` to it. (A
+    /// host's name is shared by all the warnings about it.)
+    MigrationWithoutCifs(Arc<str>),
     /// The migration service to this host, without protocol transition.
-    MigrationWithoutAny(Box<str>),
-    /// A target host the export does not know (host, export's name).
-    HostNotInExport(Box<str>, Arc<str>),
+    MigrationWithoutAny(Arc<str>),
+    /// A target host the export does not know (host, export's name);
+    /// boxed, so that a message takes three words.
+    HostNotInExport(Box<(Box<str>, Arc<str>)>),
 }
 
 impl From<String> for Message {
@@ -292,11 +294,11 @@ impl std::fmt::Display for Message {
                 "'{VSMS}' to '{}' without protocol=any: Hyper-V live migration on Windows Server 2016 and later needs 'use any authentication protocol'",
                 show(host)
             ),
-            Message::HostNotInExport(host, export) => write!(
+            Message::HostNotInExport(missing) => write!(
                 f,
                 "target host '{}' is neither a dNSHostName nor in any servicePrincipalName of {}: delegation to a host that does not exist?",
-                show(host),
-                show(export)
+                show(&missing.0),
+                show(&missing.1)
             ),
         }
     }
@@ -314,9 +316,7 @@ impl Ord for Message {
             {
                 std::cmp::Ordering::Equal
             }
-            (HostNotInExport(a, x), HostNotInExport(b, y)) if a == b && x == y => {
-                std::cmp::Ordering::Equal
-            }
+            (HostNotInExport(a), HostNotInExport(b)) if a == b => std::cmp::Ordering::Equal,
             _ => self.to_string().cmp(&other.to_string()),
         }
     }
@@ -642,6 +642,18 @@ struct Account {
     comments: Vec<String>,
 }
 
+impl Account {
+    /// Each target host the migration service goes to: the host (its
+    /// folded FQDN's number), its first line, and whether `cifs` to it and
+    /// protocol transition (any) are missing.
+    fn migration_gaps(&self) -> impl Iterator<Item = (u32, u64, bool, bool)> + '_ {
+        let any = self.protocol.map(|(p, _)| p) == Some(Protocol::Any);
+        (self.targets.iter())
+            .filter(|(_, &(vsms, _, _))| vsms)
+            .map(move |(&host, &(_, cifs, line))| (host, line, !cifs, !any))
+    }
+}
+
 impl<'a> Planner<'a> {
     pub fn new(file: &str, opts: &'a Options, header: &Header) -> Planner<'a> {
         Planner {
@@ -853,9 +865,21 @@ impl<'a> Planner<'a> {
     pub fn finish(mut self, problems: &mut Problems) -> Plan {
         let mut principals = Vec::with_capacity(self.accounts.len());
         let words = Arc::new(std::mem::take(&mut self.words));
+        // The list of warnings grows once, to its final size: at forest
+        // size it is tens of MiB, and growing it step by step would copy
+        // it each time.
+        let coming: usize = (self.accounts.iter())
+            .flat_map(Account::migration_gaps)
+            .map(|(_, _, no_cifs, no_any)| usize::from(no_cifs) + usize::from(no_any))
+            .sum();
+        self.warnings.reserve_exact(coming + self.accounts.len());
+        // Each host's name once, shared by every warning about it.
+        let mut hosts = vec![None; words.folded.len()];
+        let reserved = self.warnings.capacity();
         for acc in std::mem::take(&mut self.accounts) {
-            principals.push(self.close(acc, &words));
+            principals.push(self.close(acc, &words, &mut hosts));
         }
+        debug_assert_eq!(self.warnings.capacity(), reserved, "warnings miscounted");
         principals.sort_by_cached_key(|p| (p.dn.to_lowercase(), p.dn.clone()));
         // Two principals that resolve to one DN are one account written two ways.
         for w in principals.windows(2) {
@@ -887,7 +911,12 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn close(&mut self, acc: Account, words: &Arc<Words>) -> PrincipalPlan {
+    fn close(
+        &mut self,
+        acc: Account,
+        words: &Arc<Words>,
+        hosts: &mut [Option<Arc<str>>],
+    ) -> PrincipalPlan {
         let p = &acc.principal;
         let mode = if acc.first_replace.is_some() {
             Mode::Replace
@@ -924,15 +953,14 @@ impl<'a> Planner<'a> {
                 .into(),
             );
         }
-        let any = acc.protocol.map(|(p, _)| p) == Some(Protocol::Any);
         // (Warnings are sorted at the end: this order does not show.)
-        for (host, (vsms, cifs, line)) in &acc.targets {
-            let host = words.folded(*host);
-            if *vsms && !*cifs {
-                warn(*line, Message::MigrationWithoutCifs(host.into()));
+        for (host, line, no_cifs, no_any) in acc.migration_gaps() {
+            let host = hosts[host as usize].get_or_insert_with(|| words.folded(host).into());
+            if no_cifs {
+                warn(line, Message::MigrationWithoutCifs(host.clone()));
             }
-            if *vsms && !any {
-                warn(*line, Message::MigrationWithoutAny(host.into()));
+            if no_any {
+                warn(line, Message::MigrationWithoutAny(host.clone()));
             }
         }
         PrincipalPlan {
@@ -976,6 +1004,13 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A forest-sized plan holds hundreds of thousands of warnings.
+    #[test]
+    fn a_warning_takes_six_words() {
+        assert!(std::mem::size_of::<Message>() <= 24);
+        assert!(std::mem::size_of::<Warning>() <= 48);
+    }
+
     /// Messages kept as a host read, sort and serialize as their text.
     #[test]
     fn messages_order_and_read_as_their_text() {
@@ -984,7 +1019,10 @@ mod tests {
         for host in ["a", "ab", "a-b", "a.b", "\u{e9}", "z", "A"] {
             messages.push(Message::MigrationWithoutCifs(host.into()));
             messages.push(Message::MigrationWithoutAny(host.into()));
-            messages.push(Message::HostNotInExport(host.into(), export.clone()));
+            messages.push(Message::HostNotInExport(Box::new((
+                host.into(),
+                export.clone(),
+            ))));
             messages.push(format!("'{VSMS}' to '{host}' with text").into());
             messages.push(format!("target host '{host}'").into());
         }
