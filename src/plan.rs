@@ -498,12 +498,13 @@ impl SpnValue {
 }
 
 /// An ordered set of values, unique case-insensitively, first spelling
-/// kept, with the line that brought each value.
+/// kept, with the row that brought each value (its number among the
+/// account's rows: 4 bytes, where a line number takes 8).
 #[derive(Debug, Default)]
 struct ValueSet {
     /// As first written; the folded form comes from `words`.
     written: Vec<Parts>,
-    lines: Vec<u64>,
+    rows: Vec<u32>,
     /// Indexes into `written`, by the hash of the folded value.
     index: HashTable<u32>,
 }
@@ -517,11 +518,11 @@ impl ValueSet {
     }
 
     /// Adds `v` unless an equal value is already in.
-    fn insert(&mut self, v: &SpnValue, line: u64, words: &Words) {
+    fn insert(&mut self, v: &SpnValue, row: u32, words: &Words) {
         if self.find(v, words).is_none() {
             let i = number(self.written.len());
             self.written.push(v.written);
-            self.lines.push(line);
+            self.rows.push(row);
             let written = &self.written;
             self.index.insert_unique(v.hash, i, |&i| {
                 words.hasher.hash_one(words.key(written[i as usize]))
@@ -529,8 +530,8 @@ impl ValueSet {
         }
     }
 
-    fn line_of(&self, v: &SpnValue, words: &Words) -> Option<u64> {
-        self.find(v, words).map(|i| self.lines[i])
+    fn row_of(&self, v: &SpnValue, words: &Words) -> Option<u32> {
+        self.find(v, words).map(|i| self.rows[i])
     }
 
     /// The values as the plan keeps them.
@@ -636,9 +637,10 @@ struct Account {
     add: ValueSet,
     remove: ValueSet,
     replace: ValueSet,
-    /// Per target host (the number of its folded FQDN in `words`): has the migration service,
-    /// has cifs, first line, among rows that add or replace.
-    targets: HashMap<u32, (bool, bool, u64)>,
+    /// Per target host (the number of its folded FQDN in `words`), among
+    /// rows that add or replace: has the migration service, has cifs, and
+    /// the first row (its number among the account's rows).
+    targets: HashMap<u32, (bool, bool, u32)>,
     comments: Vec<String>,
 }
 
@@ -650,7 +652,7 @@ impl Account {
         let any = self.protocol.map(|(p, _)| p) == Some(Protocol::Any);
         (self.targets.iter())
             .filter(|(_, &(vsms, _, _))| vsms)
-            .map(move |(&host, &(_, cifs, line))| (host, line, !cifs, !any))
+            .map(move |(&host, &(_, cifs, row))| (host, self.lines[row as usize], !cifs, !any))
     }
 }
 
@@ -715,6 +717,7 @@ impl<'a> Planner<'a> {
         {
             let acc = &mut self.accounts[i];
             acc.lines.push(row.line);
+            let here_row = number(acc.lines.len() - 1);
             let clash = if row.action == Action::Replace {
                 acc.first_replace.get_or_insert(row.line);
                 acc.first_update.map(|(l, a)| (l, action_word(a)))
@@ -771,7 +774,8 @@ impl<'a> Planner<'a> {
                     Action::Replace => ("", "", &acc.replace),
                 };
                 if row.action != Action::Replace {
-                    if let Some(l) = other.line_of(v, words) {
+                    if let Some(r) = other.row_of(v, words) {
+                        let l = acc.lines[r as usize];
                         let mut text = String::new();
                         words.spell(v.written, &mut text);
                         found.push((
@@ -785,9 +789,9 @@ impl<'a> Planner<'a> {
                     }
                 }
                 match row.action {
-                    Action::Add => acc.add.insert(v, row.line, words),
-                    Action::Remove => acc.remove.insert(v, row.line, words),
-                    Action::Replace => acc.replace.insert(v, row.line, words),
+                    Action::Add => acc.add.insert(v, here_row, words),
+                    Action::Remove => acc.remove.insert(v, here_row, words),
+                    Action::Replace => acc.replace.insert(v, here_row, words),
                 }
             }
             if let Some(c) = &row.comment {
@@ -842,7 +846,8 @@ impl<'a> Planner<'a> {
                 let host = fqdn
                     .expect("a row with a target has its FQDN numbered")
                     .folded;
-                let e = acc.targets.entry(host).or_insert((false, false, row.line));
+                let first = number(acc.lines.len() - 1);
+                let e = acc.targets.entry(host).or_insert((false, false, first));
                 for c in &row.classes {
                     e.0 |= *c == VSMS;
                     e.1 |= *c == "cifs";
@@ -1064,7 +1069,7 @@ mod tests {
         let mut set = ValueSet::default();
         for (line, v) in values.iter().enumerate() {
             let v = value(&mut words, v);
-            set.insert(&v, line as u64 + 2, &words);
+            set.insert(&v, line as u32 + 2, &words);
         }
         (set, words)
     }
@@ -1100,19 +1105,19 @@ mod tests {
                 "http/web2:8080"
             ]
         );
-        assert_eq!(set.lines, [2, 4, 6, 7]);
+        assert_eq!(set.rows, [2, 4, 6, 7]);
         let v = value(&mut words, "Http/Web2");
-        assert_eq!(set.line_of(&v, &words), Some(6));
+        assert_eq!(set.row_of(&v, &words), Some(6));
         let v = value(&mut words, "http/web3");
-        assert_eq!(set.line_of(&v, &words), None);
+        assert_eq!(set.row_of(&v, &words), None);
         let v = value(&mut words, "http/web2:80");
-        assert_eq!(set.line_of(&v, &words), None);
+        assert_eq!(set.row_of(&v, &words), None);
         // Folding is by character: the Kelvin sign folds to 'k'.
         let (set, mut words) = set_of(&["host/kdc"]);
         let v = value(&mut words, "HOST/\u{212A}DC");
-        assert_eq!(set.line_of(&v, &words), Some(2));
+        assert_eq!(set.row_of(&v, &words), Some(2));
         let v = value(&mut words, "host/kd");
-        assert_eq!(set.line_of(&v, &words), None);
+        assert_eq!(set.row_of(&v, &words), None);
     }
 
     #[test]
@@ -1203,10 +1208,10 @@ mod tests {
                 None => format!("{c}/{h}"),
             };
             let texts: Vec<String> = values.iter().map(text).collect();
-            let mut want: Vec<(String, u64)> = Vec::new();
+            let mut want: Vec<(String, u32)> = Vec::new();
             for (line, t) in texts.iter().enumerate() {
                 if !want.iter().any(|(w, _)| w.to_lowercase() == t.to_lowercase()) {
-                    want.push((t.clone(), line as u64 + 2));
+                    want.push((t.clone(), line as u32 + 2));
                 }
             }
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -1215,14 +1220,14 @@ mod tests {
                 strs(&set, &words),
                 want.iter().map(|(w, _)| w.clone()).collect::<Vec<_>>()
             );
-            prop_assert_eq!(&set.lines, &want.iter().map(|(_, l)| *l).collect::<Vec<_>>());
+            prop_assert_eq!(&set.rows, &want.iter().map(|(_, l)| *l).collect::<Vec<_>>());
             let probe_text = text(&probe);
             let found = want
                 .iter()
                 .find(|(w, _)| w.to_lowercase() == probe_text.to_lowercase())
                 .map(|(_, l)| *l);
             let v = value(&mut words, &probe_text);
-            prop_assert_eq!(set.line_of(&v, &words), found);
+            prop_assert_eq!(set.row_of(&v, &words), found);
         }
     }
 }

@@ -185,6 +185,26 @@ fn value_added_and_removed() {
     );
 }
 
+/// The earlier row is named by its own line, whatever rows of other
+/// accounts, or other rows of the same, come between.
+#[test]
+fn value_added_and_removed_far_apart() {
+    let csv = "principal,service,target,action\n\
+        vmhost1.contoso.com,cifs,fhost1,add\n\
+        vmhost2.contoso.com,cifs,fhost1,remove\n\
+        vmhost1.contoso.com,http,web1,add\n\
+        \n\
+        vmhost1.contoso.com,cifs,fhost2,remove\n\
+        vmhost1.contoso.com,HTTP,WEB1,remove\n\
+        vmhost1.contoso.com,CIFS,fhost1,remove\n";
+    assert_eq!(
+        fails(csv, &["--spn-forms", "fqdn"]),
+        "input.csv:7: column 'action': principal 'vmhost1.contoso.com': 'http/WEB1.contoso.com' is removed here and added on line 4\n\
+         input.csv:8: column 'action': principal 'vmhost1.contoso.com': 'cifs/fhost1.contoso.com' is removed here and added on line 2\n\
+         error: 2 problems in the input; nothing was written\n"
+    );
+}
+
 #[test]
 fn replace_mixed_with_add() {
     assert_eq!(
