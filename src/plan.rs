@@ -14,7 +14,7 @@ use crate::config::{Options, SpnForms};
 use crate::dn::{self, Dn};
 use crate::error::{Location, Problem, Problems};
 use crate::names::{self, VSMS};
-use crate::sanitize::show;
+use crate::sanitize::{is_plain, show};
 use crate::validate::{Action, PrincipalType, Protocol, Row};
 
 /// One `msDS-AllowedToDelegateTo` value as the export spells it. Shared:
@@ -280,26 +280,39 @@ impl From<String> for Message {
     }
 }
 
+/// How the sentences about a host with the migration service end (they
+/// start alike: `'<migration service>' to '<host>`).
+const WITHOUT_CIFS: &str = "' without 'cifs' to the same host: Hyper-V live migration needs both";
+const WITHOUT_ANY: &str = "' without protocol=any: Hyper-V live migration on Windows Server 2016 and later needs 'use any authentication protocol'";
+
+impl Message {
+    /// A sentence about a host with the migration service: the host and
+    /// how the sentence ends.
+    fn migration(&self) -> Option<(&str, &'static str)> {
+        match self {
+            Message::MigrationWithoutCifs(host) => Some((host, WITHOUT_CIFS)),
+            Message::MigrationWithoutAny(host) => Some((host, WITHOUT_ANY)),
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Display for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some((host, end)) = self.migration() {
+            return write!(f, "'{VSMS}' to '{}{end}", show(host));
+        }
         match self {
             Message::Text(t) => f.write_str(t),
-            Message::MigrationWithoutCifs(host) => write!(
-                f,
-                "'{VSMS}' to '{}' without 'cifs' to the same host: Hyper-V live migration needs both",
-                show(host)
-            ),
-            Message::MigrationWithoutAny(host) => write!(
-                f,
-                "'{VSMS}' to '{}' without protocol=any: Hyper-V live migration on Windows Server 2016 and later needs 'use any authentication protocol'",
-                show(host)
-            ),
             Message::HostNotInExport(missing) => write!(
                 f,
                 "target host '{}' is neither a dNSHostName nor in any servicePrincipalName of {}: delegation to a host that does not exist?",
                 show(&missing.0),
                 show(&missing.1)
             ),
+            Message::MigrationWithoutCifs(_) | Message::MigrationWithoutAny(_) => {
+                unreachable!("written above")
+            }
         }
     }
 }
@@ -307,15 +320,18 @@ impl std::fmt::Display for Message {
 impl Ord for Message {
     fn cmp(&self, other: &Message) -> std::cmp::Ordering {
         use Message::*;
+        // Two sentences about hosts shown as written: the texts differ
+        // first where the hosts do, unless one host starts the other.
+        if let (Some((a, x)), Some((b, y))) = (self.migration(), other.migration()) {
+            if a == b {
+                return x.cmp(y);
+            }
+            if is_plain(a) && is_plain(b) && !a.starts_with(b) && !b.starts_with(a) {
+                return a.cmp(b);
+            }
+        }
         match (self, other) {
             (Text(a), Text(b)) => a.cmp(b),
-            // The same sentence about the same host: the same text.
-            (MigrationWithoutCifs(a), MigrationWithoutCifs(b))
-            | (MigrationWithoutAny(a), MigrationWithoutAny(b))
-                if a == b =>
-            {
-                std::cmp::Ordering::Equal
-            }
             (HostNotInExport(a), HostNotInExport(b)) if a == b => std::cmp::Ordering::Equal,
             _ => self.to_string().cmp(&other.to_string()),
         }
@@ -1021,7 +1037,19 @@ mod tests {
     fn messages_order_and_read_as_their_text() {
         let export: Arc<str> = "export.ldif".into();
         let mut messages = Vec::new();
-        for host in ["a", "ab", "a-b", "a.b", "\u{e9}", "z", "A"] {
+        for host in [
+            "a",
+            "ab",
+            "a-b",
+            "a.b",
+            "a ",
+            "a~",
+            "\u{e9}",
+            "z",
+            "A",
+            "b\u{202e}",
+            "bz",
+        ] {
             messages.push(Message::MigrationWithoutCifs(host.into()));
             messages.push(Message::MigrationWithoutAny(host.into()));
             messages.push(Message::HostNotInExport(Box::new((
@@ -1035,10 +1063,13 @@ mod tests {
             Message::MigrationWithoutCifs("h\u{202e}x".into()).to_string(),
             format!("'{VSMS}' to 'h\\u{{202E}}x' without 'cifs' to the same host: Hyper-V live migration needs both")
         );
-        // Equal exactly when the texts are.
+        // Every pair orders as its texts do, and is equal exactly when
+        // they are.
         for a in &messages {
             for b in &messages {
-                assert_eq!(a == b, a.to_string() == b.to_string(), "{a} / {b}");
+                let (x, y) = (a.to_string(), b.to_string());
+                assert_eq!(a.cmp(b), x.cmp(&y), "{a} / {b}");
+                assert_eq!(a == b, x == y, "{a} / {b}");
             }
         }
         let text = Message::Text(Message::MigrationWithoutAny("h".into()).to_string().into());
