@@ -139,6 +139,14 @@ pub fn near_miss(class: &str) -> Option<&'static str> {
     best.map(|(_, k)| k)
 }
 
+/// Splits a host name at its first dot: the first label and the domain.
+/// (A byte scan: first labels are short, and this runs several times a
+/// row, where `str::split_once` costs several times as much.)
+pub fn split_label(host: &str) -> Option<(&str, &str)> {
+    let dot = host.bytes().position(|b| b == b'.')?;
+    Some((&host[..dot], &host[dot + 1..]))
+}
+
 /// Splits `host[:port]` and checks the port.
 pub fn split_port(s: &str) -> Result<(&str, Option<u16>), String> {
     let Some((host, port)) = s.rsplit_once(':') else {
@@ -286,6 +294,22 @@ pub fn domain_dn(domain: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_label_splits_at_the_first_dot() {
+        for s in [
+            "",
+            "a",
+            ".",
+            "a.",
+            ".b",
+            "a.b.c",
+            "m\u{fc}ller.b",
+            "\u{2024}.x",
+        ] {
+            assert_eq!(split_label(s), s.split_once('.'), "{s}");
+        }
+    }
 
     #[test]
     fn aliases_and_canonical_spelling() {

@@ -119,7 +119,7 @@ pub struct Target<'a> {
 impl Target<'_> {
     /// The DNS domain of the target (everything after the first label).
     pub fn domain(&self) -> &str {
-        self.fqdn.split_once('.').map(|(_, d)| d).unwrap_or("")
+        names::split_label(&self.fqdn).map_or("", |(_, d)| d)
     }
 }
 
@@ -323,24 +323,23 @@ pub fn check_row(
         let checked = match kind {
             PrincipalType::Computer => {
                 let p_host = p.trim_end_matches('$');
-                names::check_host(p_host).map(|()| p_host.split_once('.').map(|(_, d)| d))
+                names::check_host(p_host).map(|()| names::split_label(p_host).map(|(_, d)| d))
             }
             PrincipalType::User | PrincipalType::Gmsa => names::check_sam(p).map(|()| None),
         };
         match checked {
             Err(e) => bad(Field::Principal, e),
             Ok(own) => {
-                principal_domain =
-                    Some(own.or(opts.domain.as_deref()).or_else(|| {
-                        target_parts.and_then(|(h, _)| h.split_once('.').map(|(_, d)| d))
-                    }))
+                principal_domain = Some(own.or(opts.domain.as_deref()).or_else(|| {
+                    target_parts.and_then(|(h, _)| names::split_label(h).map(|(_, d)| d))
+                }))
             }
         }
     }
 
     // The target's FQDN needs a domain: its own, --domain or the principal's.
     if let Some((host, _)) = target_parts {
-        let known = host.contains('.')
+        let known = names::split_label(host).is_some()
             || opts.domain.is_some()
             || principal_domain.flatten().is_some()
             // The principal's own problem is already reported.
@@ -396,14 +395,14 @@ impl Checked {
         // --domain, else the target's domain.
         let fallback_domain = || {
             option_domain.clone().or_else(|| {
-                host.and_then(|(h, _)| h.split_once('.').map(|(_, d)| names::lowercase(d)))
+                host.and_then(|(h, _)| names::split_label(h).map(|(_, d)| names::lowercase(d)))
             })
         };
         let p = raw.get(Field::Principal).expect("checked");
         let principal = match self.kind {
             PrincipalType::Computer => {
                 let p_host = p.trim_end_matches('$');
-                let (name, domain) = match p_host.split_once('.') {
+                let (name, domain) = match names::split_label(p_host) {
                     Some((s, d)) => (s, Some(names::lowercase(d))),
                     None => (p_host, fallback_domain()),
                 };
@@ -422,7 +421,7 @@ impl Checked {
             },
         };
         // The target's FQDN, from the row, --domain or the principal's domain.
-        let target = host.map(|(host, port)| match host.split_once('.') {
+        let target = host.map(|(host, port)| match names::split_label(host) {
             Some((short, _)) => Target {
                 short,
                 fqdn: Cow::Borrowed(host),
