@@ -202,8 +202,7 @@ if ($WhatIfPreference) {
 # ---------------------------------------------------------------------------
 {% for p in principals %}
 
-# {{ p.sam_account_name|comment }}: CSV line(s) {% for l in p.lines %}{{ l|comment }}{% if not loop.last %}, {% endif %}{% endfor %}
-
+# {{ p.sam_account_name|comment }}: CSV line(s) {{ p.lines|join(", ")|comment }}
 {% if p.mode == "replace" %}
 Set-KcdDelegationList -Key {{ p.dn }} -Values @(
 {% for v in p.replace %}
