@@ -106,23 +106,35 @@ impl<W: Write> FoldingWriter<W> {
 impl<W: Write> Write for FoldingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut start = 0;
-        for (i, &b) in buf.iter().enumerate() {
-            if b == b'\n' {
+        let mut at = 0;
+        while at < buf.len() {
+            // The rest of the current line in `buf`.
+            let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |n| at + n);
+            if end > at {
+                if self.column == 0 {
+                    self.comment = buf[at] == b'#';
+                }
+                if self.comment || self.column + (end - at) <= FOLD_AT {
+                    // Nothing to fold: most lines (values, DNs, comments).
+                    self.column += end - at;
+                } else {
+                    for (i, &b) in buf.iter().enumerate().take(end).skip(at) {
+                        let continuation = (0x80..0xC0).contains(&b);
+                        if self.column >= FOLD_AT && !continuation {
+                            self.inner.write_all(&buf[start..i])?;
+                            self.inner.write_all(b"\n ")?;
+                            start = i;
+                            self.column = 1;
+                        }
+                        self.column += 1;
+                    }
+                }
+            }
+            if end < buf.len() {
                 self.column = 0;
                 self.comment = false;
-                continue;
             }
-            if self.column == 0 {
-                self.comment = b == b'#';
-            }
-            let continuation = (0x80..0xC0).contains(&b);
-            if self.column >= FOLD_AT && !continuation && !self.comment {
-                self.inner.write_all(&buf[start..i])?;
-                self.inner.write_all(b"\n ")?;
-                start = i;
-                self.column = 1;
-            }
-            self.column += 1;
+            at = end + 1;
         }
         self.inner.write_all(&buf[start..])?;
         Ok(buf.len())
@@ -182,6 +194,60 @@ mod tests {
         assert_eq!(lines[0].len(), 102);
         assert_eq!(lines[1].len(), FOLD_AT);
         assert!(lines[2].starts_with(' '));
+    }
+
+    /// Folding as first written, byte by byte: the reference.
+    struct ByteFolding {
+        out: Vec<u8>,
+        column: usize,
+        comment: bool,
+    }
+
+    impl ByteFolding {
+        fn write(&mut self, buf: &[u8]) {
+            for &b in buf {
+                if b == b'\n' {
+                    self.column = 0;
+                    self.comment = false;
+                    self.out.push(b);
+                    continue;
+                }
+                if self.column == 0 {
+                    self.comment = b == b'#';
+                }
+                let continuation = (0x80..0xC0).contains(&b);
+                if self.column >= FOLD_AT && !continuation && !self.comment {
+                    self.out.extend_from_slice(b"\n ");
+                    self.column = 1;
+                }
+                self.column += 1;
+                self.out.push(b);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the text and however it is cut into writes, the
+        /// writer folds exactly as the byte-by-byte reference does.
+        #[test]
+        fn folds_as_the_byte_by_byte_reference(
+            lines in proptest::collection::vec("(#|:| |x|\u{e9}|\u{20ac}){0,3}[a-z\u{e9}\u{1f600} ]{0,170}", 0..6),
+            cuts in proptest::collection::vec(0usize..400, 0..8),
+        ) {
+            let text = lines.join("\n");
+            let bytes = text.as_bytes();
+            let mut reference = ByteFolding { out: Vec::new(), column: 0, comment: false };
+            reference.write(bytes);
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+            cuts.sort_unstable();
+            let mut w = FoldingWriter::new(Vec::new());
+            let mut from = 0;
+            for c in cuts.into_iter().chain([bytes.len()]) {
+                w.write_all(&bytes[from..c]).unwrap();
+                from = c;
+            }
+            proptest::prop_assert_eq!(w.into_inner(), reference.out);
+        }
     }
 
     #[test]

@@ -11,28 +11,22 @@ pub fn text(v: &str) -> String {
 
 /// Bytes with a meaning in Markdown, or a line break or tab; all ASCII,
 /// so a byte position is always a character boundary.
+const SPECIAL: &[u8] = b"\\`*_[]<>|#~&!{}\n\r\t";
+
+/// [`SPECIAL`] as a table by byte: every byte of a summary's text is
+/// looked up (hundreds of MiB at forest size).
+const IS_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < SPECIAL.len() {
+        table[SPECIAL[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 fn special(b: u8) -> bool {
-    matches!(
-        b,
-        b'\\'
-            | b'`'
-            | b'*'
-            | b'_'
-            | b'['
-            | b']'
-            | b'<'
-            | b'>'
-            | b'|'
-            | b'#'
-            | b'~'
-            | b'&'
-            | b'!'
-            | b'{'
-            | b'}'
-            | b'\n'
-            | b'\r'
-            | b'\t'
-    )
+    IS_SPECIAL[usize::from(b)]
 }
 
 /// Writes [`text`]`(v)` to `out`, copying runs of plain text whole.
@@ -54,6 +48,17 @@ pub fn write_text(out: &mut impl std::fmt::Write, v: &str) -> std::fmt::Result {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn special_bytes_are_exactly_the_listed_ones() {
+        let listed = [
+            b'\\', b'`', b'*', b'_', b'[', b']', b'<', b'>', b'|', b'#', b'~', b'&', b'!', b'{',
+            b'}', b'\n', b'\r', b'\t',
+        ];
+        for b in 0..=255u8 {
+            assert_eq!(super::special(b), listed.contains(&b), "byte {b}");
+        }
+    }
+
     #[test]
     fn escapes_markup() {
         assert_eq!(super::text("a|b<script>"), "a\\|b\\<script\\>");
