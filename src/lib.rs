@@ -272,9 +272,16 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
                     let templates = Templates::load(None)?;
                     let mut ctx = Context::new(&planned.source, &planned.options, &planned.plan);
                     ctx.current = planned.current.clone();
-                    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
-                    let w = templates.render_to("plan.json", &ctx.value(), &mut w)?;
-                    w.flush().map_err(|e| Error::io("write", "<stdout>", e))?;
+                    let mut w =
+                        output::Watched::new(std::io::BufWriter::with_capacity(1 << 16, out));
+                    let written = templates
+                        .render_to("plan.json", &ctx.value(), &mut w)
+                        .and_then(|w| w.flush().map_err(|e| Error::io("write", "<stdout>", e)));
+                    match written {
+                        // As for the text listing: the reader has seen enough.
+                        Err(_) if w.failed == Some(std::io::ErrorKind::BrokenPipe) => {}
+                        r => r?,
+                    }
                 }
             }
             // As for render: the process ends, the OS reclaims the plan.

@@ -91,6 +91,42 @@ fn sync_dir(dir: &Path) {
     }
 }
 
+/// A writer that remembers the kind of its first failed write: the
+/// template engine reports only that a write failed, and a reader that
+/// closed the pipe early (`| head`) is not a failure of the command.
+pub struct Watched<W> {
+    inner: W,
+    pub failed: Option<io::ErrorKind>,
+}
+
+impl<W: Write> Watched<W> {
+    pub fn new(inner: W) -> Watched<W> {
+        Watched {
+            inner,
+            failed: None,
+        }
+    }
+
+    fn watch<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &result {
+            self.failed.get_or_insert(e.kind());
+        }
+        result
+    }
+}
+
+impl<W: Write> Write for Watched<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.watch(result)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let result = self.inner.flush();
+        self.watch(result)
+    }
+}
+
 /// A file being written that computes its SHA-256 on the way. Hashing and
 /// the writes run on a second thread, fed in large chunks, while the caller
 /// renders the next bytes; memory stays at a few chunks whatever the size

@@ -402,9 +402,10 @@ fn ps1_has_bom_and_ldif_has_none() {
 }
 
 /// A reader that stops early (`kcdplan check x.csv | head`) ends the
-/// listing quietly: the plan was checked, the exit code says so.
+/// listing, or the JSON plan, quietly: the plan was checked, the exit code
+/// says so.
 #[test]
-fn check_listing_into_a_closed_pipe_ends_quietly() {
+fn check_output_into_a_closed_pipe_ends_quietly() {
     use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
     let mut csv = String::from("principal,service,target\n");
@@ -412,23 +413,32 @@ fn check_listing_into_a_closed_pipe_ends_quietly() {
         csv.push_str(&format!("vmhost{},cifs,fs{i}\n", i % 50));
     }
     std::fs::write(dir.path().join("big.csv"), csv).unwrap();
-    let mut child = std::process::Command::new(common::bin())
-        .args(["check", "big.csv", "--domain", "contoso.com"])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut head = [0u8; 100];
-    stdout.read_exact(&mut head).unwrap();
-    assert!(head.starts_with(b"big.csv: 50 principal(s)"));
-    drop(stdout);
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "",
-        "the listing is far larger than a pipe's buffer, yet nothing is said"
-    );
-    assert_eq!(out.status.code(), Some(0));
+    for (format, starts) in [("text", &b"big.csv: 50 principal(s)"[..]), ("json", b"{")] {
+        let mut child = std::process::Command::new(common::bin())
+            .args([
+                "check",
+                "big.csv",
+                "--domain",
+                "contoso.com",
+                "--format",
+                format,
+            ])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut head = [0u8; 100];
+        stdout.read_exact(&mut head).unwrap();
+        assert!(head.starts_with(starts), "{format}");
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "",
+            "{format}: the output is far larger than a pipe's buffer, yet nothing is said"
+        );
+        assert_eq!(out.status.code(), Some(0), "{format}");
+    }
 }
