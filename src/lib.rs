@@ -277,10 +277,12 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
                     let written = templates
                         .render_to("plan.json", &ctx.value(), &mut w)
                         .and_then(|w| w.flush().map_err(|e| Error::io("write", "<stdout>", e)));
-                    match written {
+                    match (written, w.failed.take()) {
                         // As for the text listing: the reader has seen enough.
-                        Err(_) if w.failed == Some(std::io::ErrorKind::BrokenPipe) => {}
-                        r => r?,
+                        (Err(_), Some(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                        // Standard output failed, not the template.
+                        (Err(_), Some(e)) => return Err(Error::io("write", "<stdout>", e)),
+                        (r, _) => r?,
                     }
                 }
             }

@@ -91,12 +91,12 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// A writer that remembers the kind of its first failed write: the
-/// template engine reports only that a write failed, and a reader that
-/// closed the pipe early (`| head`) is not a failure of the command.
+/// A writer that keeps its first write error: the template engine reports
+/// only that a write failed, not why (a reader that closed the pipe early,
+/// `| head`, is not a failure of the command; a full disk is).
 pub struct Watched<W> {
     inner: W,
-    pub failed: Option<io::ErrorKind>,
+    pub failed: Option<io::Error>,
 }
 
 impl<W: Write> Watched<W> {
@@ -108,10 +108,11 @@ impl<W: Write> Watched<W> {
     }
 
     fn watch<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
-        if let Err(e) = &result {
-            self.failed.get_or_insert(e.kind());
-        }
-        result
+        result.map_err(|e| {
+            let told = io::Error::new(e.kind(), e.to_string());
+            self.failed.get_or_insert(e);
+            told
+        })
     }
 }
 

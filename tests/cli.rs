@@ -401,6 +401,40 @@ fn ps1_has_bom_and_ldif_has_none() {
     }
 }
 
+/// Standard output that cannot be written (a full disk) is an error that
+/// says so, whatever the format.
+#[cfg(target_os = "linux")]
+#[test]
+fn check_output_to_a_full_disk_names_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.csv"),
+        "principal,service,target\nvmhost1,cifs,fs1\n",
+    )
+    .unwrap();
+    for format in ["text", "json"] {
+        let out = std::process::Command::new(common::bin())
+            .args([
+                "check",
+                "in.csv",
+                "--domain",
+                "contoso.com",
+                "--format",
+                format,
+            ])
+            .current_dir(dir.path())
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "error: cannot write '<stdout>': No space left on device (os error 28)\n",
+            "{format}"
+        );
+        assert_eq!(out.status.code(), Some(1), "{format}");
+    }
+}
+
 /// A reader that stops early (`kcdplan check x.csv | head`) ends the
 /// listing, or the JSON plan, quietly: the plan was checked, the exit code
 /// says so.
