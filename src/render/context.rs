@@ -479,7 +479,7 @@ impl Object for WarningView {
         Some(match key.as_str()? {
             "line" => Value::from(w.line),
             "principal" => Value::from(&*w.principal),
-            "message" => Value::from(w.message.to_string()),
+            "message" => Value::from(w.message.text()),
             _ => return None,
         })
     }
