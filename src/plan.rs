@@ -742,6 +742,8 @@ impl<'a> Planner<'a> {
         };
         let mut found = Vec::new();
         let fqdn;
+        // This row's number among the account's rows.
+        let here_row;
         let mut warn = Vec::new();
         let forms = self.opts.spn_forms;
 
@@ -749,7 +751,7 @@ impl<'a> Planner<'a> {
         {
             let acc = &mut self.accounts[i];
             acc.lines.push(row.line);
-            let here_row = number(acc.lines.len() - 1);
+            here_row = number(acc.lines.len() - 1);
             let clash = if row.action == Action::Replace {
                 acc.first_replace.get_or_insert(row.line);
                 acc.first_update.map(|(l, a)| (l, action_word(a)))
@@ -878,8 +880,7 @@ impl<'a> Planner<'a> {
                 let host = fqdn
                     .expect("a row with a target has its FQDN numbered")
                     .folded;
-                let first = number(acc.lines.len() - 1);
-                let e = acc.targets.entry(host).or_insert((false, false, first));
+                let e = acc.targets.entry(host).or_insert((false, false, here_row));
                 for c in &row.classes {
                     e.0 |= *c == VSMS;
                     e.1 |= *c == "cifs";
