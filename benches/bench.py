@@ -2,6 +2,7 @@
 """kcdplan benchmark: forest-sized plans against the I/O floor, in one run.
 
     python3 benches/bench.py [--sizes 10000,100000,1000000] [--runs 3]
+    python3 benches/bench.py --against OLD_KCDPLAN [--runs 9]
 
 Generates deterministic CSVs (benches/gen.py) under target/bench/, times
 `kcdplan render` (all artifacts) and `kcdplan check`, and in the same run
@@ -12,7 +13,10 @@ wall time (median of --runs), rows per second, peak RSS and the ratio to
 the floor, as a Markdown table, with the machine it ran on. Each command
 and its floor run in turn, and the ratio is the median of the per-run
 ratios: this machine's speed drifts from minute to minute.
-Not part of the test suite.
+With --against, compares another kcdplan binary (an older build) with this
+one instead: both run in turn on the largest CSV (render, check, and check
+with --current when the export is on), and the medians are set side by
+side. Not part of the test suite.
 """
 import argparse
 import os
@@ -31,14 +35,14 @@ READ_EXPORT = os.path.join(ROOT, "target", "release", "examples", "export_read")
 
 
 def run(cmd, stdout=subprocess.DEVNULL):
-    """Runs cmd; returns (seconds, peak RSS in MiB)."""
+    """Runs cmd; returns (seconds, peak RSS in MiB, CPU seconds in user mode)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"failed: {' '.join(cmd)}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime
 
 
 def paired(cmd, floors, runs, before=None):
@@ -50,7 +54,7 @@ def paired(cmd, floors, runs, before=None):
     for _ in range(runs):
         if before:
             before()
-        t, m = run(cmd)
+        t, m, _ = run(cmd)
         floor = 0.0
         for f in floors:
             if before:
@@ -66,6 +70,47 @@ def paired(cmd, floors, runs, before=None):
         statistics.median(floor_walls),
         statistics.median(ratios),
     )
+
+
+def against(old, new, runs, before=None):
+    """Runs the old and the new command in turn, `runs` times each; returns
+    per command (median wall, fastest wall, median user CPU, peak RSS)."""
+    seen = {"old": [], "new": []}
+    for _ in range(runs):
+        for which, cmd in (("old", old), ("new", new)):
+            if before:
+                before()
+            seen[which].append(run(cmd))
+    return {
+        which: (
+            statistics.median(r[0] for r in rs),
+            min(r[0] for r in rs),
+            statistics.median(r[2] for r in rs),
+            max(r[1] for r in rs),
+        )
+        for which, rs in seen.items()
+    }
+
+
+def compare(old_kcdplan, csv, export, runs):
+    """The --against table: the old binary against this one."""
+    out = os.path.join(WORK, "out-against")
+    clean = lambda: shutil.rmtree(out, ignore_errors=True)
+    jobs = [("render", ["render", csv, "--out", out, "--force"], clean), ("check", ["check", csv], None)]
+    if export:
+        jobs.append(("check --current", ["check", csv, "--current", export], None))
+    print(f"Machine: {machine()}\n")
+    print(f"{old_kcdplan} (old) against {KCDPLAN} (new), {os.path.basename(csv)}, {runs} runs each, in turn:\n")
+    print("| command | median wall (s) | fastest (s) | median CPU, user (s) | peak RSS (MiB) |")
+    print("|---|---:|---:|---:|---:|")
+    for name, cmd, before in jobs:
+        r = against([old_kcdplan] + cmd, [KCDPLAN] + cmd, runs, before)
+        o, n = r["old"], r["new"]
+        print(
+            f"| {name} | {o[0]:.2f} -> {n[0]:.2f} | {o[1]:.2f} -> {n[1]:.2f} | "
+            f"{o[2]:.2f} -> {n[2]:.2f} | {o[3]:.0f} -> {n[3]:.0f} |"
+        )
+    clean()
 
 
 def stdout_bytes(cmd):
@@ -105,12 +150,29 @@ def main():
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--export-accounts", type=int, default=500000, help="0 skips the export benchmark")
+    ap.add_argument("--against", metavar="OLD_KCDPLAN", help="compare this kcdplan binary with the current build")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
     for example in ("floor", "export_read"):
         subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--example", example], cwd=ROOT, check=True)
     os.makedirs(WORK, exist_ok=True)
+
+    if args.against:
+        n = sizes[-1]
+        csv = os.path.join(WORK, f"rows-{n}.csv")
+        if not os.path.exists(csv):
+            subprocess.run([sys.executable, os.path.join(ROOT, "benches", "gen.py"), "csv", str(n), csv], check=True)
+        export = None
+        if args.export_accounts:
+            export = os.path.join(WORK, f"export-{args.export_accounts}.ldif")
+            if not os.path.exists(export):
+                subprocess.run(
+                    [sys.executable, os.path.join(ROOT, "benches", "gen.py"), "export", str(args.export_accounts), export],
+                    check=True,
+                )
+        compare(os.path.abspath(args.against), csv, export, args.runs)
+        return
 
     rows = []
     for n in sizes:
