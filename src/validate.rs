@@ -186,17 +186,6 @@ pub struct Checked {
     target: Option<(usize, Option<u16>)>,
 }
 
-/// Checks one row on its own and returns the row; every problem in it is
-/// returned, in the order of its columns.
-pub fn validate_row<'a>(
-    file: &str,
-    header: &Header,
-    raw: &RawRow<'a>,
-    opts: &'a Options,
-) -> Result<Row<'a>, Vec<Problem>> {
-    check_row(file, header, raw, opts).map(|c| c.row(raw, opts))
-}
-
 /// Checks one row on its own: what [`Checked::row`] needs to build it, or
 /// every problem in it, in the order of its columns.
 pub fn check_row(
