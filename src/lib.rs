@@ -259,32 +259,29 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
             let format = args.format;
             let planned = plan_csv(&args.plan)?;
             report_warnings(&planned, err)?;
-            match format {
-                CheckFormat::Text => {
-                    // A reader that has seen enough (`| head`, or `less`
-                    // quit) ends the listing quietly: the plan is checked.
-                    report::check_text(&planned, out).or_else(|e| match e.kind() {
-                        std::io::ErrorKind::BrokenPipe => Ok(()),
-                        _ => Err(Error::io("write", "<stdout>", e)),
-                    })?;
-                }
+            // Standard output, watched: the template engine says only that
+            // a write failed, not why.
+            let mut out = output::Watched::new(out);
+            let written = match format {
+                CheckFormat::Text => report::check_text(&planned, &mut out)
+                    .map_err(|e| Error::io("write", "<stdout>", e)),
                 CheckFormat::Json => {
                     let templates = Templates::load(None)?;
                     let mut ctx = Context::new(&planned.source, &planned.options, &planned.plan);
                     ctx.current = planned.current.clone();
-                    let mut w =
-                        output::Watched::new(std::io::BufWriter::with_capacity(1 << 16, out));
-                    let written = templates
+                    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut out);
+                    templates
                         .render_to("plan.json", &ctx.value(), &mut w)
-                        .and_then(|w| w.flush().map_err(|e| Error::io("write", "<stdout>", e)));
-                    match (written, w.failed.take()) {
-                        // As for the text listing: the reader has seen enough.
-                        (Err(_), Some(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                        // Standard output failed, not the template.
-                        (Err(_), Some(e)) => return Err(Error::io("write", "<stdout>", e)),
-                        (r, _) => r?,
-                    }
+                        .and_then(|w| w.flush().map_err(|e| Error::io("write", "<stdout>", e)))
                 }
+            };
+            match (written, out.failed.take()) {
+                // A reader that has seen enough (`| head`, or `less` quit)
+                // ends the output quietly: the plan is checked.
+                (Err(_), Some(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                // Standard output failed, not the template.
+                (Err(_), Some(e)) => return Err(Error::io("write", "<stdout>", e)),
+                (r, _) => r?,
             }
             // As for render: the process ends, the OS reclaims the plan.
             std::mem::forget(planned);
