@@ -259,17 +259,16 @@ struct Record {
     problems: Vec<Problem>,
 }
 
-/// Per column, the field of the record that holds its cell and the
-/// cell's bytes in it (fields are at most [`MAX_FIELD_BYTES`] long).
-type Cells = [Option<(u32, u16, u16)>; Field::ALL.len()];
+/// Per column, its cell's byte range in the record's text (the fields one
+/// after another, [`csv::StringRecord::as_slice`]).
+type Cells = [Option<(usize, usize)>; Field::ALL.len()];
 
 impl Record {
     fn row(&self) -> RawRow<'_> {
+        let text = self.fields.as_slice();
         RawRow {
             line: self.line,
-            cells: self
-                .cells
-                .map(|c| c.map(|(i, from, to)| &self.fields[i as usize][from.into()..to.into()])),
+            cells: (self.cells).map(|c| c.map(|(from, to)| &text[from..to])),
         }
     }
 }
@@ -522,18 +521,33 @@ fn read_all(name: &str, text: &str, delimiter: Option<u8>) -> Result<Vec<(u64, S
 /// Reads every row and returns, per row, its line and principal (tests).
 #[cfg(test)]
 fn read_bytes(name: &str, bytes: &[u8], delimiter: Option<u8>) -> Result<Vec<(u64, String)>> {
-    let mut problems = Problems::default();
     let mut rows = Vec::new();
+    read_each(name, bytes, delimiter, |r| {
+        rows.push((r.line, r.get(Field::Principal).unwrap_or("").to_string()))
+    })?
+    .check()?;
+    Ok(rows)
+}
+
+/// Reads every row into `sink`; returns the problems of the bad ones
+/// (tests).
+#[cfg(test)]
+fn read_each(
+    name: &str,
+    bytes: &[u8],
+    delimiter: Option<u8>,
+    mut sink: impl FnMut(RawRow<'_>),
+) -> Result<Problems> {
+    let mut problems = Problems::default();
     read_rows(
         name,
         bytes,
         delimiter,
         &mut problems,
         |_, _| Ok(()),
-        |_, r, (), _| rows.push((r.line, r.get(Field::Principal).unwrap_or("").to_string())),
+        |_, r, (), _| sink(r),
     )?;
-    problems.check()?;
-    Ok(rows)
+    Ok(problems)
 }
 
 /// Checks a record's fields against the header: its problems, or where
@@ -561,10 +575,15 @@ fn check_record(name: &str, header: &Header, record: &mut Record) {
         ));
         return;
     }
+    // Where the field starts in the record's text.
+    let mut at = 0;
     for (i, value) in fields.iter().take(width).enumerate() {
+        let start = at;
+        at += value.len();
         let column = &header.written[i];
-        // Fast path: printable ASCII needs no further look.
-        let plain = value.bytes().all(|b| (0x20..0x7F).contains(&b));
+        // Fast path: printable ASCII needs no further look (every byte
+        // looked at, no early exit: fields are short).
+        let plain = (value.bytes()).fold(true, |all, b| all & (0x20..0x7F).contains(&b));
         if !plain && value.contains(['\n', '\r']) {
             problem(Problem::new(
                 Location::cell(name, line, column),
@@ -599,14 +618,21 @@ fn check_record(name: &str, header: &Header, record: &mut Record) {
             ));
             continue;
         }
-        let from = value.len() - value.trim_start().len();
-        let value = value.trim();
+        // The cell: the value without white space around it. In printable
+        // ASCII the space is the only white space.
+        let (from, value) = if plain {
+            let b = value.as_bytes();
+            let from = b.iter().position(|&c| c != b' ').unwrap_or(b.len());
+            let to = b.iter().rposition(|&c| c != b' ').map_or(from, |k| k + 1);
+            (from, &value[from..to])
+        } else {
+            (value.len() - value.trim_start().len(), value.trim())
+        };
         match header.columns[i] {
             Some(field) => {
                 if !value.is_empty() {
-                    // (A field is at most MAX_FIELD_BYTES long.)
-                    cells[field as usize] =
-                        Some((i as u32, from as u16, (from + value.len()) as u16));
+                    let from = start + from;
+                    cells[field as usize] = Some((from, from + value.len()));
                 }
             }
             None => {
@@ -753,17 +779,8 @@ mod tests {
         // A csv error after good rows: the rows before it are handed on.
         let mut text = big_csv(3_000);
         text.push_str("a;cifs;b;\"open\n");
-        let mut problems = Problems::default();
         let mut rows = 0;
-        read_rows(
-            "f",
-            text.as_bytes(),
-            None,
-            &mut problems,
-            |_, _| Ok(()),
-            |_, _, (), _| rows += 1,
-        )
-        .unwrap();
+        let problems = read_each("f", text.as_bytes(), None, |_| rows += 1).unwrap();
         assert_eq!(rows, 3_000);
         assert!(!problems.is_empty());
     }
@@ -786,6 +803,39 @@ mod tests {
         assert_eq!(detect_delimiter("principal;service;target"), b';');
         assert_eq!(detect_delimiter("principal,service,target"), b',');
         assert_eq!(detect_delimiter("\"a;b\",c,d"), b',');
+    }
+
+    /// Cells lose the white space around them, ASCII or not (NBSP,
+    /// ideographic space), and are found in the right place when fields
+    /// before them hold multibyte text, are blank, or sit under no column.
+    #[test]
+    fn cells_are_trimmed_and_found_whatever_the_text_before() {
+        let text = "comment,principal,,service,target\n\
+                    \u{a0}caf\u{e9} \u{3000},  h\u{f6}st  ,, cifs,\u{a0}b \n\
+                    plain  ,  a  ,  ,  MSSQLSvc ,c\n\
+                    ,\u{e9}t\u{e9},,http, d\u{a0}\n";
+        let mut rows = Vec::new();
+        read_each("f", text.as_bytes(), None, |r| {
+            let cells = [
+                Field::Comment,
+                Field::Principal,
+                Field::Service,
+                Field::Target,
+            ];
+            rows.push(cells.map(|f| r.get(f).map(str::to_string)));
+        })
+        .unwrap()
+        .check()
+        .unwrap();
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            rows,
+            vec![
+                [s("caf\u{e9}"), s("h\u{f6}st"), s("cifs"), s("b")],
+                [s("plain"), s("a"), s("MSSQLSvc"), s("c")],
+                [None, s("\u{e9}t\u{e9}"), s("http"), s("d")],
+            ]
+        );
     }
 
     #[test]
