@@ -564,7 +564,7 @@ fn check_record(name: &str, header: &Header, record: &mut Record) {
     let mut problem = |p: Problem| problems.push(p);
     let width = header.columns.len();
     // Trailing empty fields (spreadsheet exports) are fine; others are not.
-    if fields.len() < width || fields.iter().skip(width).any(|f| !f.trim().is_empty()) {
+    if fields.len() < width || (width..fields.len()).any(|i| !fields[i].trim().is_empty()) {
         problem(Problem::new(
             Location::line(name, line),
             format!(
