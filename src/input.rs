@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crate::columns::{parse_header, Field, Header};
 use crate::error::{Error, Location, Problem, Problems, Result};
-use crate::sanitize::{is_forbidden, show};
+use crate::sanitize::{is_forbidden, is_plain, show};
 use crate::text::{decoded, Hashing};
 
 /// The most bytes one field may hold.
@@ -581,9 +581,8 @@ fn check_record(name: &str, header: &Header, record: &mut Record) {
         let start = at;
         at += value.len();
         let column = &header.written[i];
-        // Fast path: printable ASCII needs no further look (every byte
-        // looked at, no early exit: fields are short).
-        let plain = (value.bytes()).fold(true, |all, b| all & (0x20..0x7F).contains(&b));
+        // Fast path: printable ASCII needs no further look.
+        let plain = is_plain(value);
         if !plain && value.contains(['\n', '\r']) {
             problem(Problem::new(
                 Location::cell(name, line, column),
