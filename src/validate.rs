@@ -318,11 +318,7 @@ pub fn check_row(
         };
         match checked {
             Err(e) => bad(Field::Principal, e),
-            Ok(own) => {
-                principal_domain = Some(own.or(opts.domain.as_deref()).or_else(|| {
-                    target_parts.and_then(|(h, _)| names::split_label(h).map(|(_, d)| d))
-                }))
-            }
+            Ok(own) => principal_domain = Some(domain_of(own, opts, target_parts.map(|(h, _)| h))),
         }
     }
 
@@ -377,37 +373,25 @@ pub fn check_row(
 impl Checked {
     /// The row `raw`, which [`check_row`] found good as this.
     pub fn row<'a>(self, raw: &RawRow<'a>, opts: &'a Options) -> Row<'a> {
-        let option_domain = opts.domain.as_deref().map(Cow::Borrowed);
         let host = self
             .target
             .map(|(len, port)| (&raw.get(Field::Target).expect("checked")[..len], port));
-        // --domain, else the target's domain.
-        let fallback_domain = || {
-            option_domain.clone().or_else(|| {
-                host.and_then(|(h, _)| names::split_label(h).map(|(_, d)| names::lowercase(d)))
-            })
-        };
         let p = raw.get(Field::Principal).expect("checked");
-        let principal = match self.kind {
+        let (name, own) = match self.kind {
             PrincipalType::Computer => {
                 let p_host = p.trim_end_matches('$');
-                let (name, domain) = match names::split_label(p_host) {
-                    Some((s, d)) => (s, Some(names::lowercase(d))),
-                    None => (p_host, fallback_domain()),
-                };
-                Principal {
-                    kind: self.kind,
-                    written: p,
-                    name,
-                    domain,
+                match names::split_label(p_host) {
+                    Some((s, d)) => (s, Some(d)),
+                    None => (p_host, None),
                 }
             }
-            PrincipalType::User | PrincipalType::Gmsa => Principal {
-                kind: self.kind,
-                written: p,
-                name: p.trim_end_matches('$'),
-                domain: fallback_domain(),
-            },
+            PrincipalType::User | PrincipalType::Gmsa => (p.trim_end_matches('$'), None),
+        };
+        let principal = Principal {
+            kind: self.kind,
+            written: p,
+            name,
+            domain: domain_of(own, opts, host.map(|(h, _)| h)).map(names::lowercase),
         };
         // The target's FQDN, from the row, --domain or the principal's domain.
         let target = host.map(|(host, port)| match names::split_label(host) {
@@ -418,8 +402,7 @@ impl Checked {
                 port,
             },
             None => {
-                let d = option_domain
-                    .as_deref()
+                let d = (opts.domain.as_deref())
                     .or(principal.domain.as_deref())
                     .expect("checked: the domain is known");
                 Target {
@@ -445,6 +428,18 @@ impl Checked {
             comment: raw.get(Field::Comment),
         }
     }
+}
+
+/// A principal's domain as written: its own (a computer written as an
+/// FQDN), else --domain, else its target's. The one rule, for checking a
+/// row and for building it.
+fn domain_of<'a>(
+    own: Option<&'a str>,
+    opts: &'a Options,
+    target_host: Option<&'a str>,
+) -> Option<&'a str> {
+    own.or(opts.domain.as_deref())
+        .or_else(|| target_host.and_then(|h| names::split_label(h).map(|(_, d)| d)))
 }
 
 fn empty_msg(what: &str, action: Option<Action>) -> String {

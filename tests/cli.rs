@@ -476,3 +476,51 @@ fn check_output_into_a_closed_pipe_ends_quietly() {
         assert_eq!(out.status.code(), Some(0), "{format}");
     }
 }
+
+/// A principal's domain is its own (a computer written as an FQDN), else
+/// --domain, else its target's; a short target takes --domain, else the
+/// principal's domain.
+#[test]
+fn domains_come_from_the_principal_then_the_option_then_the_target() {
+    let c = Case::new(
+        "principal,service,target,principal_type\n\
+         web1.fabrikam.com,http,sql1,computer\n\
+         web2,http,sql1.fabrikam.com,computer\n\
+         svc-web,http,sql2.fabrikam.com,user\n",
+    );
+    let dns_and_values = |r: common::Run| -> Vec<String> {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        (r.stdout.lines())
+            .filter(|l| l.starts_with("  dn: ") || l.starts_with("  + "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        dns_and_values(c.check(&["--domain", "contoso.com"])),
+        [
+            "  dn: CN=svc-web,CN=Users,DC=contoso,DC=com (derived: check it)",
+            "  + http/sql2.fabrikam.com",
+            "  + http/sql2",
+            "  dn: CN=web1,CN=Computers,DC=fabrikam,DC=com (derived: check it)",
+            "  + http/sql1.contoso.com",
+            "  + http/sql1",
+            "  dn: CN=web2,CN=Computers,DC=contoso,DC=com (derived: check it)",
+            "  + http/sql1.fabrikam.com",
+            "  + http/sql1",
+        ]
+    );
+    assert_eq!(
+        dns_and_values(c.check(&[])),
+        [
+            "  dn: CN=svc-web,CN=Users,DC=fabrikam,DC=com (derived: check it)",
+            "  + http/sql2.fabrikam.com",
+            "  + http/sql2",
+            "  dn: CN=web1,CN=Computers,DC=fabrikam,DC=com (derived: check it)",
+            "  + http/sql1.fabrikam.com",
+            "  + http/sql1",
+            "  dn: CN=web2,CN=Computers,DC=fabrikam,DC=com (derived: check it)",
+            "  + http/sql1.fabrikam.com",
+            "  + http/sql1",
+        ]
+    );
+}
