@@ -43,8 +43,15 @@ done
 
 echo "== Wine prefix"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# The server is stopped before its prefix is removed.
+trap 'wineserver -k 2>/dev/null; wineserver -w 2>/dev/null; rm -rf "$work"' EXIT
 export WINEPREFIX="$work/prefix" WINEDEBUG=-all,err+module WINEDLLOVERRIDES="mscoree,mshtml="
+# One server for the whole run, started first: left to itself it exits a
+# few seconds after its last process, and a test binary that starts just
+# then loses its connection ("wine client error: recvmsg: Connection reset
+# by peer").
+mkdir -p "$WINEPREFIX"
+wineserver -p
 wineboot -i >/dev/null 2>&1 || true
 # Test-only stand-in for the DLL Wine 8 lacks (see tests/wine/bcryptprimitives.c).
 x86_64-w64-mingw32-gcc -shared -O2 -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
