@@ -5,14 +5,14 @@
 //!     cargo run --release --example export_read -- EXPORT
 
 /// As in the binary (src/main.rs).
-#[cfg(unix)]
+#[cfg(all(unix, feature = "mimalloc"))]
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: export_read EXPORT");
     let mut values = 0usize;
-    let info = kcdplan::export::read(std::path::Path::new(&path), |e| {
+    let info = kcdplan::ldif::reader::read(std::path::Path::new(&path), |e| {
         values += e.attrs.len();
         Ok(())
     })

@@ -1,22 +1,18 @@
-//! The offline delegation audit: every delegation an export shows, riskiest
-//! first. Unconstrained delegation on accounts that are not domain
-//! controllers, constrained delegation with protocol transition, then
-//! Kerberos-only, then resource-based (allowed principals named from the
-//! export), then accounts marked sensitive.
+//! The offline delegation audit, as data: every delegation an export
+//! shows, riskiest first. Unconstrained delegation on accounts that are
+//! not domain controllers, constrained delegation with protocol
+//! transition, then Kerberos-only, then resource-based (allowed principals
+//! named from the export), then accounts marked sensitive.
 
 use hashbrown::{HashMap, HashSet};
-use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::directory::{
-    self, Account, UF_NOT_DELEGATED, UF_SERVER_TRUST_ACCOUNT, UF_TRUSTED_FOR_DELEGATION,
-};
+use crate::directory::{self, descriptor, Account};
 use crate::error::Result;
-use crate::escape::markdown;
-use crate::export::{self, ExportInfo};
-use crate::sanitize::show;
+use crate::ldif::reader;
+use crate::model::{uac, ExportInfo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -79,28 +75,24 @@ pub fn audit(path: &Path) -> Result<Audit> {
     let mut flagged: Vec<Account> = Vec::new();
     let mut names: HashMap<String, (String, String)> = HashMap::new();
     let mut hosts: HashSet<String> = HashSet::new();
-    let info = export::read(path, |e| {
+    let info = reader::read(path, |e| {
         directory::index_hosts(&mut hosts, &e, None);
         let has_rbcd = e
             .values("msds-allowedtoactonbehalfofotheridentity")
             .next()
             .is_some();
         let has_kcd = e.values("msds-allowedtodelegateto").next().is_some();
-        let uac_flags = e
-            .text("useraccountcontrol")
-            .and_then(|t| t.trim().parse::<i64>().ok())
-            .map(|u| u as u32)
-            .unwrap_or(0);
+        let uac_flags = directory::account::uac_of(&file, &e)?;
         let interesting = has_rbcd
             || has_kcd
             || uac_flags
-                & (UF_TRUSTED_FOR_DELEGATION
-                    | UF_NOT_DELEGATED
-                    | directory::UF_TRUSTED_TO_AUTH_FOR_DELEGATION)
+                & (uac::TRUSTED_FOR_DELEGATION
+                    | uac::NOT_DELEGATED
+                    | uac::TRUSTED_TO_AUTH_FOR_DELEGATION)
                 != 0;
         // Every SID, to name RBCD principals.
         if let (Some(sid), Some(sam)) = (e.values("objectsid").next(), e.text("samaccountname")) {
-            if let Some(sid) = directory::sid_text(sid) {
+            if let Some(sid) = descriptor::sid(sid) {
                 names.insert(sid, (sam.to_string(), e.dn.to_string()));
             }
         }
@@ -121,7 +113,7 @@ pub fn audit(path: &Path) -> Result<Audit> {
             targets: Vec::new(),
             allowed_principals: Vec::new(),
         };
-        if a.uac & UF_TRUSTED_FOR_DELEGATION != 0 && a.uac & UF_SERVER_TRUST_ACCOUNT == 0 {
+        if a.uac & uac::TRUSTED_FOR_DELEGATION != 0 && a.uac & uac::SERVER_TRUST_ACCOUNT == 0 {
             findings.push(base(Kind::Unconstrained));
         }
         if !a.delegate_to.is_empty() || a.protocol_transition() {
@@ -155,7 +147,7 @@ pub fn audit(path: &Path) -> Result<Audit> {
                 .collect();
             findings.push(f);
         }
-        if a.uac & UF_NOT_DELEGATED != 0 {
+        if a.uac & uac::NOT_DELEGATED != 0 {
             findings.push(base(Kind::Sensitive));
         }
     }
@@ -167,100 +159,9 @@ pub fn audit(path: &Path) -> Result<Audit> {
     Ok(Audit {
         schema_version: 1,
         export: ExportInfo {
-            name: crate::render::context::file_name(&info.name),
+            file: info.file.base_name(),
             ..info
         },
         findings,
     })
-}
-
-fn principal_name(p: &Principal) -> String {
-    match (&p.sam_account_name, &p.dn) {
-        (Some(s), Some(d)) => format!("{s} ({}, {d})", p.sid),
-        _ => format!("{} (not in the export)", p.sid),
-    }
-}
-
-pub fn text(a: &Audit) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{}: {} finding(s) in {} record(s), riskiest first",
-        show(&a.export.name),
-        a.findings.len(),
-        a.export.records
-    );
-    for f in &a.findings {
-        let _ = writeln!(
-            s,
-            "\n[{}] {}  {}",
-            f.kind.title(),
-            show(&f.sam_account_name),
-            show(&f.dn)
-        );
-        for t in &f.targets {
-            let _ = writeln!(
-                s,
-                "  -> {}{}",
-                show(&t.spn),
-                if t.host_found {
-                    ""
-                } else {
-                    "  (host not in the export)"
-                }
-            );
-        }
-        for p in &f.allowed_principals {
-            let _ = writeln!(s, "  <- {}", show(&principal_name(p)));
-        }
-    }
-    s
-}
-
-pub fn markdown(a: &Audit) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# Delegation audit of {}\n",
-        markdown::text(&a.export.name)
-    );
-    let _ = writeln!(
-        s,
-        "Export SHA-256: {}. Records: {}. Findings: {}, riskiest first.\n",
-        a.export.sha256,
-        a.export.records,
-        a.findings.len()
-    );
-    let _ = writeln!(s, "| Risk | Account | DN | Details |\n|---|---|---|---|");
-    for f in &a.findings {
-        let mut details: Vec<String> = f
-            .targets
-            .iter()
-            .map(|t| {
-                format!(
-                    "{}{}",
-                    markdown::text(&t.spn),
-                    if t.host_found {
-                        ""
-                    } else {
-                        " (host not in the export)"
-                    }
-                )
-            })
-            .collect();
-        details.extend(
-            f.allowed_principals
-                .iter()
-                .map(|p| markdown::text(&principal_name(p))),
-        );
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} |",
-            f.kind.title(),
-            markdown::text(&f.sam_account_name),
-            markdown::text(&f.dn),
-            details.join("<br>")
-        );
-    }
-    s
 }

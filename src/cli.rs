@@ -5,8 +5,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::SpnForms;
-
 const AFTER_HELP: &str = "\
 Examples:
   kcdplan check fixtures/hyperv-lab.csv
@@ -68,6 +66,14 @@ Examples:
     Templates(TemplatesCommand),
 }
 
+/// `--spn-forms`, as typed (its meaning: `config::SpnForms`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SpnFormsArg {
+    Both,
+    Fqdn,
+    Short,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AuditFormat {
     Text,
@@ -108,8 +114,8 @@ pub struct PlanArgs {
     pub container: Option<String>,
     /// Which SPN name forms to write per target: both (service/host.domain and
     /// service/host), fqdn, or short.
-    #[arg(long, value_enum, default_value_t = SpnForms::Both, value_name = "FORMS")]
-    pub spn_forms: SpnForms,
+    #[arg(long, value_enum, default_value_t = SpnFormsArg::Both, value_name = "FORMS")]
+    pub spn_forms: SpnFormsArg,
     /// Field delimiter of the CSV; detected from the header row when not given
     /// (`,`, `;` or tab).
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]

@@ -3,12 +3,14 @@
 
 use serde::Serialize;
 
+use crate::cli::{PlanArgs, SpnFormsArg};
 use crate::dn::{self, Dn};
 use crate::error::{Error, Result};
+use crate::model::Keyword;
 use crate::names;
 
 /// Which SPN name forms to write for each target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SpnForms {
     /// `service/host.domain` and `service/host`, as Set-KCD.ps1 writes them.
@@ -19,12 +21,20 @@ pub enum SpnForms {
     Short,
 }
 
-impl SpnForms {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SpnForms::Both => "both",
-            SpnForms::Fqdn => "fqdn",
-            SpnForms::Short => "short",
+impl Keyword for SpnForms {
+    const WORDS: &'static [(&'static str, SpnForms)] = &[
+        ("both", SpnForms::Both),
+        ("fqdn", SpnForms::Fqdn),
+        ("short", SpnForms::Short),
+    ];
+}
+
+impl From<SpnFormsArg> for SpnForms {
+    fn from(a: SpnFormsArg) -> SpnForms {
+        match a {
+            SpnFormsArg::Both => SpnForms::Both,
+            SpnFormsArg::Fqdn => SpnForms::Fqdn,
+            SpnFormsArg::Short => SpnForms::Short,
         }
     }
 }
@@ -50,6 +60,16 @@ fn ser_dn<S: serde::Serializer>(dn: &Option<Dn>, s: S) -> std::result::Result<S:
 }
 
 impl Options {
+    /// The options `render` and `check` were given.
+    pub fn from_args(args: &PlanArgs) -> Result<Options> {
+        Options::new(
+            args.domain.as_deref(),
+            args.container.as_deref(),
+            args.spn_forms.into(),
+            args.deny_warnings,
+        )
+    }
+
     pub fn new(
         domain: Option<&str>,
         container: Option<&str>,
@@ -74,7 +94,7 @@ impl Options {
             Some(c) => Some(dn::parse(c).map_err(|e| {
                 Error::Usage(format!(
                     "--container: '{}' is not a valid DN: {e}",
-                    crate::sanitize::show(c)
+                    crate::sanitize::echo(c)
                 ))
             })?),
         };

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::sanitize::show;
+use crate::sanitize::{echo, show};
 
 /// How many input problems one run reports before it stops listing them.
 pub const MAX_REPORTED: usize = 100;
@@ -50,7 +50,7 @@ impl fmt::Display for Location {
             write!(f, ":{line}")?;
         }
         if let Some(column) = &self.column {
-            write!(f, ": column '{}'", show(column))?;
+            write!(f, ": column '{}'", echo(column))?;
         }
         Ok(())
     }

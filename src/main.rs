@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Plans allocate many small strings; mimalloc is several times faster at
-/// that than the system allocator on Linux (see the README's Performance).
-#[cfg(unix)]
+/// The plan's many small allocations are served faster by mimalloc than
+/// by the system allocator (docs/performance.md).
+#[cfg(all(unix, feature = "mimalloc"))]
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

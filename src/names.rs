@@ -1,32 +1,12 @@
 //! The directory's naming rules: DNS host names, SPN service classes and
 //! their canonical spellings, account names, and near-miss suggestions.
 
+use crate::sanitize::echo;
+
 /// Optimal string alignment distance (Levenshtein plus adjacent
-/// transpositions, so `cfis` is one edit from `cifs`), on lowercase chars.
+/// transpositions, so `cfis` is one edit from `cifs`), ignoring case.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().flat_map(char::to_lowercase).collect();
-    let b: Vec<char> = b.chars().flat_map(char::to_lowercase).collect();
-    let (n, m) = (a.len(), b.len());
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=n {
-        for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[n][m]
+    strsim::osa_distance(&a.to_lowercase(), &b.to_lowercase())
 }
 
 /// The candidate closest to `key` (compared after `norm`), if it is close
@@ -157,8 +137,8 @@ pub fn split_port(s: &str) -> Result<(&str, Option<u16>), String> {
         Ok(p) if ok && (1..=65535).contains(&p) => Ok((host, Some(p as u16))),
         _ => Err(format!(
             "'{}': port '{}' is not a number from 1 to 65535",
-            crate::sanitize::show(s),
-            crate::sanitize::show(port)
+            echo(s),
+            echo(port)
         )),
     }
 }
@@ -214,7 +194,7 @@ fn ascii_host_ok(name: &str) -> bool {
 }
 
 fn check_host_fully(name: &str) -> Result<(), String> {
-    let what = || format!("'{}' is not a valid host name", crate::sanitize::show(name));
+    let what = || format!("'{}' is not a valid host name", echo(name));
     if name.len() > 253 {
         return Err(format!("{}: longer than 253 characters", what()));
     }
@@ -229,21 +209,21 @@ fn check_host_fully(name: &str) -> Result<(), String> {
             return Err(format!(
                 "{}: label '{}' is longer than 63 characters",
                 what(),
-                crate::sanitize::show(label)
+                echo(label)
             ));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(format!(
                 "{}: label '{}' starts or ends with '-'",
                 what(),
-                crate::sanitize::show(label)
+                echo(label)
             ));
         }
         if let Some(c) = label.chars().find(|c| !(c.is_alphanumeric() || *c == '-')) {
             return Err(format!(
                 "{}: character '{}' is not allowed",
                 what(),
-                crate::sanitize::show(&c.to_string())
+                echo(&c.to_string())
             ));
         }
     }
@@ -270,14 +250,11 @@ pub fn check_sam(name: &str) -> Result<(), String> {
     if let Some(c) = name.chars().find(|c| SAM_FORBIDDEN.contains(c)) {
         return Err(format!(
             "'{}' is not a valid sAMAccountName: character '{c}' is not allowed",
-            crate::sanitize::show(name)
+            echo(name)
         ));
     }
     if name.trim_end_matches('$').is_empty() || name.ends_with('.') {
-        return Err(format!(
-            "'{}' is not a valid sAMAccountName",
-            crate::sanitize::show(name)
-        ));
+        return Err(format!("'{}' is not a valid sAMAccountName", echo(name)));
     }
     Ok(())
 }

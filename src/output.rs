@@ -6,12 +6,11 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::thread;
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::parallel::{pipeline, Producer};
 
 /// Checks before any work: the folder must be absent, empty, or replaced
 /// with `--force`.
@@ -91,131 +90,72 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// A writer that keeps its first write error: the template engine reports
-/// only that a write failed, not why (a reader that closed the pipe early,
-/// `| head`, is not a failure of the command; a full disk is).
-pub struct Watched<W> {
-    inner: W,
-    pub failed: Option<io::Error>,
-}
-
-impl<W: Write> Watched<W> {
-    pub fn new(inner: W) -> Watched<W> {
-        Watched {
-            inner,
-            failed: None,
-        }
-    }
-
-    fn watch<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
-        result.map_err(|e| {
-            let told = io::Error::new(e.kind(), e.to_string());
-            self.failed.get_or_insert(e);
-            told
-        })
-    }
-}
-
-impl<W: Write> Write for Watched<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let result = self.inner.write(buf);
-        self.watch(result)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        let result = self.inner.flush();
-        self.watch(result)
-    }
-}
-
-/// A file being written that computes its SHA-256 on the way. Hashing and
-/// the writes run on a second thread, fed in large chunks, while the caller
-/// renders the next bytes; memory stays at a few chunks whatever the size
-/// of the file.
-pub struct HashingFile {
-    buf: Vec<u8>,
-    chunks: Option<mpsc::SyncSender<Vec<u8>>>,
-    /// Chunks the writer is done with, to be filled again.
-    spare: mpsc::Receiver<Vec<u8>>,
-    writer: Option<thread::JoinHandle<io::Result<String>>>,
-    /// The file's name, for errors: the temporary folder it is written in
-    /// means nothing to the user (and errors while rendering name the
-    /// artifact the same way).
-    name: String,
+/// Writes the file `path` with what `fill` writes, and returns its
+/// SHA-256. `fill` runs on a second thread while this one hashes and writes
+/// what it has written so far, in large chunks; memory stays at a few
+/// chunks whatever the size of the file. Errors name the file alone: the
+/// temporary folder it is written in means nothing to the user.
+pub fn write_hashed(
+    path: &Path,
+    fill: impl FnOnce(&mut Chunks) -> Result<()> + Send,
+) -> Result<String> {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut file = fs::File::create(path).map_err(|e| Error::io("create", path, e))?;
+    let (filled, written) = pipeline(
+        4,
+        |out| {
+            let mut chunks = Chunks {
+                buf: Vec::with_capacity(CHUNK),
+                out,
+            };
+            fill(&mut chunks)?;
+            chunks.send().map_err(|e| Error::io("write", &name, e))
+        },
+        |chunks| -> io::Result<String> {
+            let mut hasher = Sha256::new();
+            while let Some(chunk) = chunks.recv() {
+                hasher.update(&chunk);
+                file.write_all(&chunk)?;
+                chunks.give_back(chunk);
+            }
+            file.sync_all()?;
+            Ok(format!("{:x}", hasher.finalize()))
+        },
+    );
+    // A failed write stops `fill` too: its error is the one that says why.
+    let sha256 = written.map_err(|e| Error::io("write", &name, e))?;
+    filled?;
+    Ok(sha256)
 }
 
 const CHUNK: usize = 1 << 18;
 
-impl HashingFile {
-    pub fn create(path: &Path) -> Result<HashingFile> {
-        let mut file = fs::File::create(path).map_err(|e| Error::io("create", path, e))?;
-        let (chunks, full) = mpsc::sync_channel::<Vec<u8>>(4);
-        let (give_back, spare) = mpsc::channel();
-        let writer = thread::spawn(move || {
-            let mut hasher = Sha256::new();
-            for chunk in full {
-                hasher.update(&chunk);
-                file.write_all(&chunk)?;
-                let _ = give_back.send(chunk);
-            }
-            file.sync_all()?;
-            Ok(crate::text::hex(&hasher.finalize()))
-        });
-        Ok(HashingFile {
-            buf: Vec::with_capacity(CHUNK),
-            chunks: Some(chunks),
-            spare,
-            writer: Some(writer),
-            name: path.file_name().map_or_else(
-                || path.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            ),
-        })
-    }
+/// What [`write_hashed`]'s `fill` writes to: bytes handed on a chunk at a
+/// time.
+pub struct Chunks {
+    buf: Vec<u8>,
+    out: Producer<Vec<u8>>,
+}
 
-    /// Hands the buffered bytes to the writer.
+impl Chunks {
+    /// Hands the buffered bytes on.
     fn send(&mut self) -> io::Result<()> {
-        let next = match self.spare.try_recv() {
-            Ok(mut b) => {
-                b.clear();
-                b
-            }
-            Err(_) => Vec::with_capacity(CHUNK),
-        };
+        let mut next = self.out.item();
+        next.clear();
+        next.reserve(CHUNK);
         let full = std::mem::replace(&mut self.buf, next);
-        let sent = self.chunks.as_ref().map(|c| c.send(full).is_ok());
-        match sent {
-            Some(true) => Ok(()),
-            // The writer stopped: its error says why.
-            _ => Err(self
-                .stop()
-                .err()
-                .unwrap_or_else(|| io::Error::other("the file writer stopped"))),
+        if self.out.send(full) {
+            Ok(())
+        } else {
+            Err(io::Error::other("the file could not be written"))
         }
-    }
-
-    /// Ends the writer thread and returns its result.
-    fn stop(&mut self) -> io::Result<String> {
-        self.chunks = None;
-        match self.writer.take() {
-            Some(w) => w
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the file writer failed"))),
-            None => Err(io::Error::other("the file writer stopped")),
-        }
-    }
-
-    /// Writes what is left, syncs and returns the hex SHA-256 of the file.
-    pub fn finish(mut self) -> Result<String> {
-        if !self.buf.is_empty() {
-            self.send().map_err(|e| Error::io("write", &self.name, e))?;
-        }
-        let name = self.name.clone();
-        self.stop().map_err(|e| Error::io("write", &name, e))
     }
 }
 
-impl Write for HashingFile {
+impl Write for Chunks {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         self.buf.extend_from_slice(data);
         if self.buf.len() >= CHUNK {
@@ -229,16 +169,6 @@ impl Write for HashingFile {
     }
 }
 
-impl Drop for HashingFile {
-    /// On an error path the writer is still joined, so the file is closed
-    /// before its folder is removed.
-    fn drop(&mut self) {
-        if self.writer.is_some() {
-            let _ = self.stop();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,53 +176,48 @@ mod tests {
     /// Many chunks, written in odd-sized pieces: the file holds every byte
     /// in order and the SHA-256 is the file's.
     #[test]
-    fn hashing_file_across_chunks() {
+    fn files_are_written_and_hashed_across_chunks() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.txt");
         let mut expected = Vec::new();
-        let mut f = HashingFile::create(&path).unwrap();
         for i in 0..200_000u32 {
-            let piece = format!("{i}:{}\n", "x".repeat((i % 37) as usize));
-            f.write_all(piece.as_bytes()).unwrap();
-            expected.extend_from_slice(piece.as_bytes());
+            expected
+                .extend_from_slice(format!("{i}:{}\n", "x".repeat((i % 37) as usize)).as_bytes());
         }
         assert!(expected.len() > 8 * CHUNK, "spans many chunks");
-        let sha = f.finish().unwrap();
-        assert_eq!(fs::read(&path).unwrap(), expected);
-        assert_eq!(sha, crate::text::hex(&Sha256::digest(&expected)));
-    }
-
-    /// A file that cannot be written reports the writer's own error.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn hashing_file_reports_write_errors() {
-        let mut f = HashingFile::create(Path::new("/dev/full")).unwrap();
-        let chunk = vec![b'x'; CHUNK];
-        let mut failed = None;
-        for _ in 0..16 {
-            if let Err(e) = f.write_all(&chunk) {
-                failed = Some(e);
-                break;
+        let sha = write_hashed(&path, |w| {
+            for piece in expected.chunks(1000 + 7) {
+                w.write_all(piece).unwrap();
             }
-        }
-        let err = match failed {
-            Some(e) => e.to_string(),
-            None => f.finish().unwrap_err().to_string(),
-        };
-        assert!(err.contains("No space left on device"), "{err}");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(fs::read(&path).unwrap(), expected);
+        assert_eq!(sha, format!("{:x}", Sha256::digest(&expected)));
     }
 
-    /// An error found when the file is finished names the file alone, as
-    /// errors found while rendering do: never the temporary folder.
+    /// A file that cannot be written reports the system's reason, naming
+    /// the file alone, however much was written, and stops the writing.
     #[cfg(target_os = "linux")]
     #[test]
-    fn hashing_file_errors_name_the_file() {
-        let mut f = HashingFile::create(Path::new("/dev/full")).unwrap();
-        f.write_all(b"less than one chunk").unwrap();
-        let err = f.finish().unwrap_err().to_string();
-        assert!(
-            err.starts_with("error: cannot write 'full': No space left on device"),
-            "{err}"
-        );
+    fn write_errors_name_the_file_and_stop_the_writing() {
+        for size in [19, 16 * CHUNK] {
+            let mut writes = 0;
+            let err = write_hashed(Path::new("/dev/full"), |w| {
+                for _ in 0..size {
+                    w.write_all(b"x")
+                        .map_err(|e| Error::io("write", "full", e))?;
+                    writes += 1;
+                }
+                Ok(())
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.starts_with("error: cannot write 'full': No space left on device"),
+                "{err}"
+            );
+            assert!(writes < 8 * CHUNK, "{writes} writes after the error");
+        }
     }
 }

@@ -63,12 +63,61 @@ impl std::fmt::Display for Shown<'_> {
     }
 }
 
+/// Values longer than this many characters are cut when echoed in a
+/// message (a cell can hold 1 KiB; a header cell or an export line more).
+const ECHO_WHOLE: usize = 300;
+/// How many characters of a cut value are echoed.
+const ECHO_CUT: usize = 256;
+
+/// The text as [`show`] writes it, cut with a marker when it is long: for
+/// a value echoed in a message, which must stay readable.
+pub fn echo(s: &str) -> Echoed<'_> {
+    Echoed(s)
+}
+
+/// See [`echo`].
+#[derive(Debug, Clone, Copy)]
+pub struct Echoed<'a>(&'a str);
+
+impl std::fmt::Display for Echoed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0;
+        if s.len() <= ECHO_WHOLE || s.chars().count() <= ECHO_WHOLE {
+            return show(s).fmt(f);
+        }
+        let cut = s.char_indices().nth(ECHO_CUT).map_or(s.len(), |(i, _)| i);
+        write!(
+            f,
+            "{}[... {} characters in all]",
+            show(&s[..cut]),
+            s.chars().count()
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn show_s(s: &str) -> String {
         show(s).to_string()
+    }
+
+    /// Long values are cut, and say so; others are shown whole.
+    #[test]
+    fn echoes_are_cut_when_long() {
+        let whole = "é".repeat(300);
+        assert_eq!(echo(&whole).to_string(), whole);
+        let long = format!("{}\u{1b}", "x".repeat(1000));
+        assert_eq!(
+            echo(&long).to_string(),
+            format!("{}[... 1001 characters in all]", "x".repeat(256))
+        );
+        let cut_escape = format!("{}\u{1b}{}", "x".repeat(255), "y".repeat(100));
+        assert_eq!(
+            echo(&cut_escape).to_string(),
+            format!("{}\\u{{001B}}[... 356 characters in all]", "x".repeat(255))
+        );
     }
 
     #[test]

@@ -17,7 +17,8 @@ pub struct Utf16Reader<R: Read> {
     pos: usize,
     /// A high surrogate waiting for its low half.
     pending: Option<u16>,
-    /// Byte offset of the next code unit (after the mark).
+    /// Byte offset (after the mark) of the next code unit to decode: the
+    /// pending one, if any.
     offset: u64,
 }
 
@@ -35,40 +36,36 @@ impl<R: Read> Utf16Reader<R> {
         }
     }
 
-    /// Decodes whole code units of `raw[..n]` into `out`.
+    /// Decodes whole code units of `raw[..n]` into `out`. A high
+    /// surrogate that ends the bytes waits for its low half in the next
+    /// read.
     fn decode(&mut self, n: usize) -> std::io::Result<()> {
-        for c in self.raw[..n].chunks_exact(2) {
-            let u = if self.le {
-                u16::from_le_bytes([c[0], c[1]])
+        let le = self.le;
+        let raw = &self.raw;
+        let unit = |i: usize| {
+            let b = [raw[2 * i], raw[2 * i + 1]];
+            if le {
+                u16::from_le_bytes(b)
             } else {
-                u16::from_be_bytes([c[0], c[1]])
-            };
-            let ch = match (self.pending.take(), u) {
-                (None, 0..=0x7F) => {
-                    self.out.push(u as u8);
-                    self.offset += 2;
-                    continue;
-                }
-                (None, 0xD800..=0xDBFF) => {
-                    self.pending = Some(u);
-                    self.offset += 2;
-                    continue;
-                }
-                (Some(hi), 0xDC00..=0xDFFF) => char::from_u32(
-                    0x10000 + ((u32::from(hi) - 0xD800) << 10) + (u32::from(u) - 0xDC00),
-                ),
-                (None, _) => char::from_u32(u32::from(u)),
-                (Some(_), _) => {
-                    // The high half before this unit is the unpaired one.
-                    return Err(bad_utf16(self.offset - 2, "unpaired surrogate"));
-                }
-            };
-            let ch = ch.ok_or_else(|| bad_utf16(self.offset, "unpaired surrogate"))?;
-            let mut b = [0u8; 4];
-            self.out
-                .extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
-            self.offset += 2;
+                u16::from_be_bytes(b)
+            }
+        };
+        let count = n / 2;
+        let last = count.checked_sub(1).map(unit);
+        let hold = last.filter(|u| (0xD800..0xDC00).contains(u));
+        let take = count - usize::from(hold.is_some());
+        let units = self.pending.take().into_iter().chain((0..take).map(unit));
+        for c in char::decode_utf16(units) {
+            let c = c.map_err(|_| bad_utf16(self.offset, "unpaired surrogate"))?;
+            if c.is_ascii() {
+                self.out.push(c as u8);
+            } else {
+                let mut b = [0u8; 4];
+                self.out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+            }
+            self.offset += 2 * c.len_utf16() as u64;
         }
+        self.pending = hold;
         Ok(())
     }
 }
@@ -90,13 +87,12 @@ impl<R: Read> Read for Utf16Reader<R> {
             };
             if n == 0 {
                 if start == 1 {
-                    return Err(bad_utf16(
-                        self.offset,
-                        "odd number of bytes (truncated file?)",
-                    ));
+                    // (Past the pending unit, if any.)
+                    let at = self.offset + 2 * u64::from(self.pending.is_some());
+                    return Err(bad_utf16(at, "odd number of bytes (truncated file?)"));
                 }
                 if self.pending.is_some() {
-                    return Err(bad_utf16(self.offset - 2, "unpaired surrogate at the end"));
+                    return Err(bad_utf16(self.offset, "unpaired surrogate at the end"));
                 }
                 return Ok(0);
             }
@@ -136,7 +132,7 @@ impl<R: Read> Hashing<R> {
 
     /// The SHA-256 of the bytes read so far, in lowercase hex.
     pub fn sha256(self) -> String {
-        hex(&self.hasher.finalize())
+        format!("{:x}", self.hasher.finalize())
     }
 }
 
@@ -146,16 +142,6 @@ impl<R: Read> Read for Hashing<R> {
         self.hasher.update(&buf[..n]);
         Ok(n)
     }
-}
-
-/// Lowercase hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 /// A file's text as UTF-8 bytes (not yet checked), and how many bytes of

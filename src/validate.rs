@@ -1,63 +1,17 @@
-//! Raw cells to checked rows: every field parsed and checked on its own,
-//! each problem located at its file, line and column. Nothing here looks
-//! across rows; that is the planner's job.
+//! Raw cells to checked rows: every field of a row parsed and checked on
+//! its own, each problem located at its file, line and column. Nothing
+//! here looks across rows; that is the planner's job.
 
 use std::borrow::Cow;
 
-use serde::Serialize;
-
-use crate::columns::{Field, Header};
 use crate::config::Options;
+use crate::csv::header::{Field, Header};
+use crate::csv::record::RawRow;
 use crate::dn::{self, Dn};
 use crate::error::{Location, Problem};
-use crate::input::RawRow;
+use crate::model::{Action, Keyword, PrincipalType, Protocol};
 use crate::names;
-use crate::sanitize::show;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    Add,
-    Remove,
-    Replace,
-}
-
-/// Protocol transition setting for a principal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    /// Kerberos only: TRUSTED_TO_AUTH_FOR_DELEGATION cleared.
-    Kerberos,
-    /// Use any authentication protocol: TRUSTED_TO_AUTH_FOR_DELEGATION set.
-    Any,
-}
-
-impl Protocol {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Kerberos => "kerberos",
-            Protocol::Any => "any",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PrincipalType {
-    Computer,
-    User,
-    Gmsa,
-}
-
-impl PrincipalType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PrincipalType::Computer => "computer",
-            PrincipalType::User => "user",
-            PrincipalType::Gmsa => "gmsa",
-        }
-    }
-}
+use crate::sanitize::echo;
 
 /// The delegating account of a row, borrowed from the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,130 +94,49 @@ pub struct Row<'a> {
     pub comment: Option<&'a str>,
 }
 
-/// A short cell in ASCII lowercase, to match keywords without allocating;
-/// a cell too long to be a keyword matches none.
-struct Keyword {
-    buf: [u8; 16],
-    len: usize,
-}
-
-impl Keyword {
-    fn of(s: &str) -> Keyword {
-        let mut k = Keyword {
-            buf: [0; 16],
-            len: 0,
-        };
-        if s.len() <= k.buf.len() {
-            k.buf[..s.len()].copy_from_slice(s.as_bytes());
-            k.buf.make_ascii_lowercase();
-            k.len = s.len();
-        }
-        k
-    }
-
-    fn as_str(&self) -> &str {
-        match std::str::from_utf8(&self.buf[..self.len]) {
-            Ok(s) if self.len > 0 => s,
-            // Too long (or empty, which the reader never gives): no keyword.
-            _ => "\u{1}",
-        }
-    }
-}
-
-/// What checking a row found, borrowing nothing from it: found on the
-/// reader thread, next to the reading, and handed over with the row's
-/// cells; [`Checked::row`] then puts the [`Row`] together without checking
-/// anything again.
-#[derive(Debug, Clone)]
-pub struct Checked {
-    action: Action,
-    protocol: Option<Protocol>,
-    kind: PrincipalType,
-    dn: Option<Dn>,
-    /// `None` only for a clearing `replace` (no service).
-    service: Option<names::ServiceSpec>,
-    /// The target host's length in its cell (before `:port`), and the port.
-    target: Option<(usize, Option<u16>)>,
-}
-
-/// Checks one row on its own: what [`Checked::row`] needs to build it, or
-/// every problem in it, in the order of its columns.
-pub fn check_row(
+/// Checks one row: the [`Row`] it stands for, or every problem in it, in
+/// the order of its columns.
+pub fn row<'a>(
     file: &str,
     header: &Header,
-    raw: &RawRow<'_>,
-    opts: &Options,
-) -> Result<Checked, Vec<Problem>> {
+    raw: &RawRow<'a>,
+    opts: &'a Options,
+) -> Result<Row<'a>, Vec<Problem>> {
     let mut problems = Vec::new();
     let at = |f: Field| Location::cell(file, raw.line, header.spelling(f));
     let mut bad = |f: Field, msg: String| problems.push(Problem::new(at(f), msg));
 
-    let action = match raw
-        .get(Field::Action)
-        .map(Keyword::of)
-        .as_ref()
-        .map(Keyword::as_str)
-    {
-        None | Some("add") => Some(Action::Add),
-        Some("remove") | Some("delete") => Some(Action::Remove),
-        Some("replace") => Some(Action::Replace),
-        Some(_) => {
-            bad(
-                Field::Action,
-                format!(
-                    "'{}' is not an action; expected add, remove or replace",
-                    show(raw.get(Field::Action).unwrap_or(""))
-                ),
-            );
-            None
-        }
+    let action = keyword(
+        raw,
+        Field::Action,
+        Action::Add,
+        &mut bad,
+        "an action; expected add, remove or replace",
+    );
+    let protocol = match raw.get(Field::Protocol) {
+        None => Some(None),
+        Some(_) => keyword(
+            raw,
+            Field::Protocol,
+            Protocol::Any,
+            &mut bad,
+            "a protocol; expected kerberos (Kerberos only) or any (use any authentication protocol)",
+        )
+        .map(Some),
     };
-    let protocol = match raw
-        .get(Field::Protocol)
-        .map(Keyword::of)
-        .as_ref()
-        .map(Keyword::as_str)
-    {
-        None => None,
-        Some("kerberos") | Some("kerberos-only") | Some("kerberosonly") => Some(Protocol::Kerberos),
-        Some("any") => Some(Protocol::Any),
-        Some(_) => {
-            bad(
-                Field::Protocol,
-                format!(
-                    "'{}' is not a protocol; expected kerberos (Kerberos only) or any (use any authentication protocol)",
-                    show(raw.get(Field::Protocol).unwrap_or(""))
-                ),
-            );
-            None
-        }
-    };
-    let kind = match raw
-        .get(Field::PrincipalType)
-        .map(Keyword::of)
-        .as_ref()
-        .map(Keyword::as_str)
-    {
-        None | Some("computer") => Some(PrincipalType::Computer),
-        Some("user") => Some(PrincipalType::User),
-        Some("gmsa") => Some(PrincipalType::Gmsa),
-        Some(_) => {
-            bad(
-                Field::PrincipalType,
-                format!(
-                    "'{}' is not a principal type; expected computer, user or gmsa",
-                    show(raw.get(Field::PrincipalType).unwrap_or(""))
-                ),
-            );
-            None
-        }
-    };
+    let kind = keyword(
+        raw,
+        Field::PrincipalType,
+        PrincipalType::Computer,
+        &mut bad,
+        "a principal type; expected computer, user or gmsa",
+    );
     let dn = match raw.get(Field::Dn) {
         None => None,
         Some(d) => match dn::parse(d) {
             Ok(dn) => Some(dn),
             Err(e) => {
-                bad(Field::Dn, format!("'{}' is not a valid DN: {e}", show(d)));
+                bad(Field::Dn, format!("'{}' is not a valid DN: {e}", echo(d)));
                 None
             }
         },
@@ -279,155 +152,154 @@ pub fn check_row(
         bad(Field::Principal, "the principal is empty".into());
     }
     // Target host, parsed before the principal so its domain can serve both.
-    let mut target_parts: Option<(&str, Option<u16>)> = None;
+    let mut host: Option<(&str, Option<u16>)> = None;
     match target {
         None if !clearing => bad(Field::Target, empty_msg("target", action)),
         None => {}
         Some(t) => match names::split_port(t) {
             Err(e) => bad(Field::Target, e),
-            Ok((host, port)) => match names::check_host(host) {
+            Ok((h, port)) => match names::check_host(h) {
                 Err(e) => bad(Field::Target, e),
-                Ok(()) => target_parts = Some((host, port)),
+                Ok(()) => host = Some((h, port)),
             },
         },
     }
-    let spec = match service {
+    let classes = match service {
         None if !clearing => {
             bad(Field::Service, empty_msg("service", action));
             None
         }
-        None => None,
+        None => Some(Vec::new()),
         Some(s) => match names::parse_service(s) {
-            Ok(spec) => Some(spec),
+            Ok(spec) => Some(spec.classes(s)),
             Err(e) => {
-                bad(Field::Service, format!("'{}': {e}", show(s)));
+                bad(Field::Service, format!("'{}': {e}", echo(s)));
                 None
             }
         },
     };
 
-    // The principal's domain: its own, else --domain, else the target's.
-    let mut principal_domain = None;
+    // The principal: its name and its own domain (a computer written as
+    // an FQDN).
+    let mut principal = None;
     if let (Some(p), Some(kind)) = (principal_written, kind) {
         let checked = match kind {
             PrincipalType::Computer => {
                 let p_host = p.trim_end_matches('$');
-                names::check_host(p_host).map(|()| names::split_label(p_host).map(|(_, d)| d))
+                names::check_host(p_host).map(|()| match names::split_label(p_host) {
+                    Some((name, own)) => (name, Some(own)),
+                    None => (p_host, None),
+                })
             }
-            PrincipalType::User | PrincipalType::Gmsa => names::check_sam(p).map(|()| None),
+            PrincipalType::User | PrincipalType::Gmsa => {
+                names::check_sam(p).map(|()| (p.trim_end_matches('$'), None))
+            }
         };
         match checked {
             Err(e) => bad(Field::Principal, e),
-            Ok(own) => principal_domain = Some(domain_of(own, opts, target_parts.map(|(h, _)| h))),
+            Ok((name, own)) => {
+                principal = Some(Principal {
+                    kind,
+                    written: p,
+                    name,
+                    domain: domain_of(own, opts, host.map(|(h, _)| h)).map(names::lowercase),
+                })
+            }
         }
     }
 
     // The target's FQDN needs a domain: its own, --domain or the principal's.
-    if let Some((host, _)) = target_parts {
-        let known = names::split_label(host).is_some()
-            || opts.domain.is_some()
-            || principal_domain.flatten().is_some()
+    let mut fqdn_target = None;
+    if let Some((h, port)) = host {
+        let domain = opts
+            .domain
+            .as_deref()
+            .or(principal.as_ref().and_then(|p| p.domain.as_deref()));
+        match (names::split_label(h), domain) {
+            (Some((short, _)), _) => {
+                fqdn_target = Some(Target {
+                    short,
+                    fqdn: Cow::Borrowed(h),
+                    fqdn_written: true,
+                    port,
+                })
+            }
+            (None, Some(d)) => {
+                fqdn_target = Some(Target {
+                    short: h,
+                    fqdn: Cow::Owned(format!("{h}.{d}")),
+                    fqdn_written: false,
+                    port,
+                })
+            }
             // The principal's own problem is already reported.
-            || (principal_written.is_some() && principal_domain.is_none());
-        if !known {
-            bad(
+            (None, None) if principal_written.is_some() && principal.is_none() => {}
+            (None, None) => bad(
                 Field::Target,
                 format!(
                     "'{}' is a short name and the domain is unknown; give --domain or write the FQDN",
-                    show(host)
+                    echo(h)
+                ),
+            ),
+        }
+    }
+    if let (Some(p), None) = (&principal, &dn) {
+        if p.domain.is_none() {
+            bad(
+                Field::Principal,
+                format!(
+                    "'{}': the domain is unknown, so its DN cannot be derived; give --domain, an FQDN, or a dn column",
+                    echo(p.written)
                 ),
             );
         }
     }
-    if let (Some(None), None) = (principal_domain, &dn) {
-        bad(
-            Field::Principal,
-            format!(
-                "'{}': the domain is unknown, so its DN cannot be derived; give --domain, an FQDN, or a dn column",
-                show(principal_written.unwrap_or(""))
-            ),
-        );
-    }
 
-    if !problems.is_empty() {
-        // Report a row's problems in the order of its columns.
-        let pos = |p: &Problem| {
-            header
-                .written
-                .iter()
-                .position(|w| Some(w.as_str()) == p.location.column.as_deref())
-        };
-        problems.sort_by_key(pos);
-        return Err(problems);
-    }
-    Ok(Checked {
-        action: action.expect("checked above"),
-        protocol,
-        kind: kind.expect("checked above"),
-        dn,
-        service: spec,
-        target: target_parts.map(|(host, port)| (host.len(), port)),
-    })
-}
-
-impl Checked {
-    /// The row `raw`, which [`check_row`] found good as this.
-    pub fn row<'a>(self, raw: &RawRow<'a>, opts: &'a Options) -> Row<'a> {
-        let host = self
-            .target
-            .map(|(len, port)| (&raw.get(Field::Target).expect("checked")[..len], port));
-        let p = raw.get(Field::Principal).expect("checked");
-        let (name, own) = match self.kind {
-            PrincipalType::Computer => {
-                let p_host = p.trim_end_matches('$');
-                match names::split_label(p_host) {
-                    Some((s, d)) => (s, Some(d)),
-                    None => (p_host, None),
-                }
-            }
-            PrincipalType::User | PrincipalType::Gmsa => (p.trim_end_matches('$'), None),
-        };
-        let principal = Principal {
-            kind: self.kind,
-            written: p,
-            name,
-            domain: domain_of(own, opts, host.map(|(h, _)| h)).map(names::lowercase),
-        };
-        // The target's FQDN, from the row, --domain or the principal's domain.
-        let target = host.map(|(host, port)| match names::split_label(host) {
-            Some((short, _)) => Target {
-                short,
-                fqdn: Cow::Borrowed(host),
-                fqdn_written: true,
-                port,
-            },
-            None => {
-                let d = (opts.domain.as_deref())
-                    .or(principal.domain.as_deref())
-                    .expect("checked: the domain is known");
-                Target {
-                    short: host,
-                    fqdn: Cow::Owned(format!("{host}.{d}")),
-                    fqdn_written: false,
-                    port,
-                }
-            }
-        });
-        let service = raw.get(Field::Service);
-        Row {
-            line: raw.line,
-            principal,
-            service_written: service.unwrap_or(""),
-            classes: self
-                .service
-                .map_or_else(Vec::new, |s| s.classes(service.unwrap_or(""))),
-            target,
-            action: self.action,
-            protocol: self.protocol,
-            dn: self.dn,
-            comment: raw.get(Field::Comment),
+    match (principal, action, protocol, classes) {
+        (Some(principal), Some(action), Some(protocol), Some(classes)) if problems.is_empty() => {
+            Ok(Row {
+                line: raw.line,
+                principal,
+                service_written: service.unwrap_or(""),
+                classes,
+                target: fqdn_target,
+                action,
+                protocol,
+                dn,
+                comment: raw.get(Field::Comment),
+            })
+        }
+        _ => {
+            // Report a row's problems in the order of its columns.
+            let pos = |p: &Problem| {
+                header
+                    .written
+                    .iter()
+                    .position(|w| Some(w.as_str()) == p.location.column.as_deref())
+            };
+            problems.sort_by_key(pos);
+            Err(problems)
         }
     }
+}
+
+/// The keyword in column `field` (`default` when blank), or a problem
+/// saying the cell is not `what`.
+fn keyword<K: Keyword>(
+    raw: &RawRow<'_>,
+    field: Field,
+    default: K,
+    bad: &mut impl FnMut(Field, String),
+    what: &str,
+) -> Option<K> {
+    let Some(cell) = raw.get(field) else {
+        return Some(default);
+    };
+    let k = K::parse(cell);
+    if k.is_none() {
+        bad(field, format!("'{}' is not {what}", echo(cell)));
+    }
+    k
 }
 
 /// A principal's domain as written: its own (a computer written as an

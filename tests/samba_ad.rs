@@ -314,7 +314,7 @@ fn harness_rejects_broken_ldif() {
     if Domain::new().is_none() {
         return;
     }
-    use kcdplan::escape::ldif::value_spec;
+    use kcdplan::ldif::writer::value_spec;
     let fhost = dn("FHOST1");
     let muller = format!("CN=MÜLLER-PC,CN=Computers,{BASE_DN}");
     let record = |dn_spec: String, value_spec: String| {
@@ -370,7 +370,7 @@ fn harness_rejects_broken_ldif() {
     let mut folded = Vec::new();
     {
         use std::io::Write;
-        let mut w = kcdplan::escape::ldif::FoldingWriter::new(&mut folded);
+        let mut w = kcdplan::ldif::writer::FoldingWriter::new(&mut folded);
         w.write_all(good.as_bytes()).unwrap();
     }
     let folded = String::from_utf8(folded).unwrap();

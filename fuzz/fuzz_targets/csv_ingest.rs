@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use kcdplan::config::{Options, SpnForms};
-use kcdplan::render::context::Context;
+use kcdplan::render::context::{artifacts, Context};
 use kcdplan::render::{Templates, ARTIFACTS};
 use libfuzzer_sys::fuzz_target;
 
@@ -17,10 +17,11 @@ fn templates() -> &'static Templates {
 
 fuzz_target!(|data: &[u8]| {
     let options = Options::new(Some("contoso.com"), None, SpnForms::Both, false).unwrap();
-    let Ok(planned) = kcdplan::plan_reader("fuzz.csv", data, options, None, None) else {
+    let Ok(planned) = kcdplan::commands::plan_reader("fuzz.csv", data, options, None, None) else {
         return;
     };
-    let ctx = Context::new(&planned.source, &planned.options, &planned.plan).value();
+    let ctx = Context::new(&planned.source, &planned.options, &planned.plan, None)
+        .value(artifacts(&[]));
     for name in ARTIFACTS {
         let out = templates()
             .render_string(name, &ctx)

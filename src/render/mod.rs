@@ -12,44 +12,11 @@ use std::io::Write;
 use std::path::Path;
 
 use minijinja::syntax::SyntaxConfig;
-use minijinja::value::Value;
+use minijinja::value::{Value, ValueKind};
 use minijinja::{AutoEscape, Environment, ErrorKind, Output, State, UndefinedBehavior};
 
 use crate::error::{Error, Result};
-use crate::escape;
-
-/// What kind of file an artifact is: decides escaping and byte-level
-/// post-processing (BOM, folding).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Ldif,
-    PowerShell,
-    Markdown,
-    Json,
-}
-
-impl Kind {
-    /// The kind of a template, from its file name.
-    pub fn of(name: &str) -> Option<Kind> {
-        let ext = name.rsplit_once('.').map(|(_, e)| e)?;
-        match ext {
-            "ldif" => Some(Kind::Ldif),
-            "ps1" => Some(Kind::PowerShell),
-            "md" => Some(Kind::Markdown),
-            "json" => Some(Kind::Json),
-            _ => None,
-        }
-    }
-
-    fn escape_name(self) -> &'static str {
-        match self {
-            Kind::Ldif => "ldif",
-            Kind::PowerShell => "powershell",
-            Kind::Markdown => "markdown",
-            Kind::Json => "json",
-        }
-    }
-}
+use crate::escape::{self, Kind};
 
 /// The shipped templates, by file name. The output file has the same name.
 pub const SHIPPED: &[(&str, &str)] = &[
@@ -147,7 +114,7 @@ impl Templates {
         // Registered before any template is added, so every template gets it.
         env.set_auto_escape_callback(|name| match Kind::of(name) {
             Some(Kind::Json) => AutoEscape::Json,
-            Some(k) => AutoEscape::Custom(k.escape_name().into()),
+            Some(k) => AutoEscape::Custom(k.extension().into()),
             None => AutoEscape::None,
         });
         env.set_formatter(format_value);
@@ -175,7 +142,7 @@ impl Templates {
             .map_err(|e| template_error(name, &e))?;
         match Kind::of(name) {
             Some(Kind::Ldif) => {
-                let mut w = escape::ldif::FoldingWriter::new(out);
+                let mut w = crate::ldif::writer::FoldingWriter::new(out);
                 tmpl.render_captured_to(ctx.clone(), &mut w)
                     .map_err(|e| template_error(name, &e))?;
                 Ok(w.into_inner())
@@ -225,7 +192,8 @@ fn template_error(name: &str, e: &minijinja::Error) -> Error {
     }
 }
 
-/// The one formatter: every `{{ expr }}` passes here.
+/// The one formatter: every `{{ expr }}` passes here, and is written as
+/// the kind of file being rendered writes a value.
 fn format_value(
     out: &mut Output,
     state: &mut State,
@@ -234,85 +202,68 @@ fn format_value(
     if value.is_safe() {
         return write!(out, "{value}").map_err(write_err);
     }
-    // The common case, a string: escaped straight into the output.
-    if let (AutoEscape::Custom(mode), Some(s)) = (state.auto_escape(), value.as_str()) {
-        let written = match mode.as_ref() {
-            "ldif" => Some(escape::ldif::write_value_spec(out, s)),
-            "powershell" => Some(escape::powershell::write_literal(out, s)),
-            "markdown" => Some(escape::markdown::write_text(out, s)),
-            _ => None,
-        };
-        if let Some(result) = written {
-            return result.map_err(write_err);
-        }
-    }
-    let text = match state.auto_escape() {
-        AutoEscape::Custom(mode) if mode == "ldif" => ldif_value(value)?,
-        AutoEscape::Custom(mode) if mode == "powershell" => ps_value(value)?,
-        AutoEscape::Custom(mode) if mode == "markdown" => md_value(value)?,
-        AutoEscape::Custom(mode) => {
-            return Err(minijinja::Error::new(
+    let kind = match state.auto_escape() {
+        AutoEscape::Json => Kind::Json,
+        AutoEscape::Custom(ext) => Kind::from_extension(ext).ok_or_else(|| {
+            minijinja::Error::new(
                 ErrorKind::InvalidOperation,
-                format!("no formatter for escape mode {mode}"),
-            ))
-        }
-        AutoEscape::Json => context::plan_item_json(value)
-            .unwrap_or_else(|| serde_json::to_string(value))
-            .map_err(|e| {
-                minijinja::Error::new(ErrorKind::BadSerialization, "cannot write JSON")
-                    .with_source(e)
-            })?,
-        _ => value.to_string(),
+                format!("no formatter for escape mode {ext}"),
+            )
+        })?,
+        _ => return write!(out, "{value}").map_err(write_err),
     };
-    out.write_str(&text).map_err(write_err)
+    if let Some(s) = value.as_str() {
+        return kind.write_text(out, s).map_err(write_err);
+    }
+    match (kind, value.kind()) {
+        (Kind::Json, _) => {
+            let json = context::plan_item_json(value)
+                .unwrap_or_else(|| serde_json::to_string(value))
+                .map_err(|e| {
+                    minijinja::Error::new(ErrorKind::BadSerialization, "cannot write JSON")
+                        .with_source(e)
+                })?;
+            out.write_str(&json).map_err(write_err)
+        }
+        (Kind::PowerShell, ValueKind::Number) => write!(out, "{value}").map_err(write_err),
+        (_, ValueKind::Number) => kind.write_text(out, &value.to_string()).map_err(write_err),
+        (Kind::PowerShell, ValueKind::Bool) => out
+            .write_str(if value.is_true() { "$true" } else { "$false" })
+            .map_err(write_err),
+        (Kind::PowerShell, ValueKind::None) => out.write_str("$null").map_err(write_err),
+        (Kind::PowerShell, ValueKind::Seq) => {
+            out.write_str("@(").map_err(write_err)?;
+            for (i, item) in value.try_iter()?.enumerate() {
+                if i > 0 {
+                    out.write_str(", ").map_err(write_err)?;
+                }
+                // Items are strings; a number is written as one too.
+                let text = match item.as_str() {
+                    Some(s) => s.to_string(),
+                    None if item.kind() == ValueKind::Number => item.to_string(),
+                    None => return Err(not_scalar(kind, item.kind())),
+                };
+                kind.write_text(out, &text).map_err(write_err)?;
+            }
+            out.write_str(")").map_err(write_err)
+        }
+        (Kind::Markdown, ValueKind::None) => Ok(()),
+        (_, k) => Err(not_scalar(kind, k)),
+    }
+}
+
+fn not_scalar(kind: Kind, k: ValueKind) -> minijinja::Error {
+    minijinja::Error::new(
+        ErrorKind::InvalidOperation,
+        format!(
+            "a {k} value cannot be written in {} output; render its items one by one",
+            kind.title()
+        ),
+    )
 }
 
 fn write_err(_: std::fmt::Error) -> minijinja::Error {
     minijinja::Error::new(ErrorKind::WriteFailure, "write failed")
-}
-
-fn scalar_text(value: &Value, mode: &str) -> std::result::Result<String, minijinja::Error> {
-    if let Some(s) = value.as_str() {
-        return Ok(s.to_string());
-    }
-    match value.kind() {
-        minijinja::value::ValueKind::Number => Ok(value.to_string()),
-        k => Err(minijinja::Error::new(
-            ErrorKind::InvalidOperation,
-            format!("a {k} value cannot be written in {mode} output; render its items one by one"),
-        )),
-    }
-}
-
-fn ldif_value(value: &Value) -> std::result::Result<String, minijinja::Error> {
-    Ok(escape::ldif::value_spec(&scalar_text(value, "LDIF")?))
-}
-
-fn ps_value(value: &Value) -> std::result::Result<String, minijinja::Error> {
-    use minijinja::value::ValueKind;
-    match value.kind() {
-        ValueKind::Bool => Ok(if value.is_true() { "$true" } else { "$false" }.into()),
-        ValueKind::None => Ok("$null".into()),
-        ValueKind::Seq => {
-            let items: std::result::Result<Vec<String>, _> = value
-                .try_iter()?
-                .map(|v| scalar_text(&v, "PowerShell").map(|s| escape::powershell::literal(&s)))
-                .collect();
-            Ok(format!("@({})", items?.join(", ")))
-        }
-        ValueKind::Number => Ok(value.to_string()),
-        _ => Ok(escape::powershell::literal(&scalar_text(
-            value,
-            "PowerShell",
-        )?)),
-    }
-}
-
-fn md_value(value: &Value) -> std::result::Result<String, minijinja::Error> {
-    if value.is_none() {
-        return Ok(String::new());
-    }
-    Ok(escape::markdown::text(&scalar_text(value, "Markdown")?))
 }
 
 #[cfg(test)]

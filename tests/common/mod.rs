@@ -136,14 +136,143 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     }
 }
 
-/// The five artifacts of `render`.
-pub const ARTIFACTS: [&str; 5] = [
-    "delegation.ldif",
-    "apply.ps1",
-    "rollback.ps1",
-    "plan.json",
-    "summary.md",
-];
+/// The files `render` writes without `--current`, as the crate lists them.
+pub fn artifacts() -> impl Iterator<Item = &'static str> {
+    (kcdplan::render::ARTIFACTS.iter().copied()).filter(|n| *n != "rollback.ldif")
+}
+
+/// One run of the real binary, described and checked in one expression:
+/// input files, arguments and standard input; the exact standard output,
+/// standard error and exit code expected, and the files it must leave.
+/// Anything not given is expected empty (the exit code: 0).
+#[must_use]
+pub struct Test {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    stdin: Option<Vec<u8>>,
+    stdout: String,
+    stderr: String,
+    code: i32,
+    files: Vec<(String, String)>,
+}
+
+impl Test {
+    pub fn new() -> Test {
+        Test {
+            dir: tempfile::tempdir().unwrap(),
+            args: Vec::new(),
+            stdin: None,
+            stdout: String::new(),
+            stderr: String::new(),
+            code: 0,
+            files: Vec::new(),
+        }
+    }
+
+    /// Writes `contents` to `name` in the test's folder before the run.
+    pub fn file(self, name: &str, contents: impl AsRef<[u8]>) -> Test {
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Test {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    pub fn stdin(mut self, bytes: impl AsRef<[u8]>) -> Test {
+        self.stdin = Some(bytes.as_ref().to_vec());
+        self
+    }
+
+    pub fn stdout(mut self, text: &str) -> Test {
+        self.stdout = text.to_string();
+        self
+    }
+
+    pub fn stderr(mut self, text: &str) -> Test {
+        self.stderr = text.to_string();
+        self
+    }
+
+    pub fn code(mut self, code: i32) -> Test {
+        self.code = code;
+        self
+    }
+
+    /// After the run, `name` (relative to the test's folder) holds exactly
+    /// `contents`.
+    pub fn expect_file(mut self, name: &str, contents: &str) -> Test {
+        self.files.push((name.to_string(), contents.to_string()));
+        self
+    }
+
+    /// Runs and checks everything given; the folder stays for more checks.
+    pub fn run(self) -> Ran {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let r = run_in(self.dir.path(), &args, self.stdin.as_deref());
+        assert_eq!(
+            (r.code, r.stdout.as_str(), r.stderr.as_str()),
+            (self.code, self.stdout.as_str(), self.stderr.as_str()),
+            "kcdplan {args:?}: (exit code, stdout, stderr)"
+        );
+        for (name, want) in &self.files {
+            let got = std::fs::read_to_string(self.dir.path().join(name))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(&got, want, "{name}");
+        }
+        Ran { dir: self.dir }
+    }
+}
+
+impl Test {
+    /// Runs and checks the exit code alone: for output that a test reads
+    /// rather than compares whole.
+    pub fn output(self) -> Output {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let r = run_in(self.dir.path(), &args, self.stdin.as_deref());
+        assert_eq!(r.code, self.code, "kcdplan {args:?}: {}", r.stderr);
+        Output {
+            stdout: r.stdout,
+            stderr: r.stderr,
+            dir: self.dir,
+        }
+    }
+}
+
+/// What a run printed, and its folder.
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Output {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// The folder of a test that has run.
+pub struct Ran {
+    dir: tempfile::TempDir,
+}
+
+impl Ran {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Every entry of the folder, recursively, sorted.
+    pub fn listing(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        walk(self.path(), self.path(), &mut v);
+        v.sort();
+        v
+    }
+}
 
 /// A JSON array of strings as a Vec.
 pub fn strs(v: &serde_json::Value) -> Vec<String> {

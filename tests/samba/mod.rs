@@ -9,8 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use kcdplan::escape::ldif::{decode_spec, unfold};
-
 pub const BASE_DN: &str = "DC=contoso,DC=com";
 
 /// The DN of a computer in the default container.
@@ -33,8 +31,8 @@ fn seed_ldif() -> String {
         let sam = format!("{}$", cn.trim_end_matches('$'));
         s.push_str(&format!(
             "dn{}\nobjectClass: {class}\nsAMAccountName{}\nuserAccountControl: 4096\n",
-            kcdplan::escape::ldif::value_spec(&dn),
-            kcdplan::escape::ldif::value_spec(&sam)
+            kcdplan::ldif::writer::value_spec(&dn),
+            kcdplan::ldif::writer::value_spec(&sam)
         ));
         if class == "msDS-GroupManagedServiceAccount" {
             s.push_str("msDS-ManagedPasswordInterval: 30\n");
@@ -56,7 +54,7 @@ fn seed_ldif() -> String {
     let ou = format!("OU=O'Brien \u{2018}Team\u{2019} \u{201B}x\u{201A},{BASE_DN}");
     s.push_str(&format!(
         "dn{}\nobjectClass: organizationalUnit\n\n",
-        kcdplan::escape::ldif::value_spec(&ou)
+        kcdplan::ldif::writer::value_spec(&ou)
     ));
     let users = [
         (format!("CN=svc-web,CN=Users,{BASE_DN}"), "svc-web"),
@@ -70,8 +68,8 @@ fn seed_ldif() -> String {
     for (dn, sam) in users {
         s.push_str(&format!(
             "dn{}\nobjectClass: user\nsAMAccountName{}\nuserAccountControl: 514\n\n",
-            kcdplan::escape::ldif::value_spec(&dn),
-            kcdplan::escape::ldif::value_spec(sam)
+            kcdplan::ldif::writer::value_spec(&dn),
+            kcdplan::ldif::writer::value_spec(sam)
         ));
     }
     s
@@ -213,10 +211,8 @@ impl Domain {
     /// successfully` with N the number of records in the file.
     pub fn apply(&self, ldif: &Path) -> Result<usize, String> {
         let text = std::fs::read_to_string(ldif).map_err(|e| e.to_string())?;
-        let records = unfold(&text)
-            .iter()
-            .filter(|l| l.starts_with("dn:"))
-            .count();
+        // (A folded line starts with a space: a record's `dn:` never does.)
+        let records = text.lines().filter(|l| l.starts_with("dn:")).count();
         let out = run(Command::new("ldbmodify").args(self.ldb_args()).arg(ldif))?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -241,12 +237,12 @@ impl Domain {
     pub fn seed(&self, dn: &str, values: &[&str]) {
         let mut l = format!(
             "dn{}\nchangetype: modify\nadd: msDS-AllowedToDelegateTo\n",
-            kcdplan::escape::ldif::value_spec(dn)
+            kcdplan::ldif::writer::value_spec(dn)
         );
         for v in values {
             l.push_str(&format!(
                 "msDS-AllowedToDelegateTo{}\n",
-                kcdplan::escape::ldif::value_spec(v)
+                kcdplan::ldif::writer::value_spec(v)
             ));
         }
         l.push_str("-\n");
@@ -306,7 +302,7 @@ impl Domain {
             &f,
             format!(
                 "dn{}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: {uac}\n-\n",
-                kcdplan::escape::ldif::value_spec(dn)
+                kcdplan::ldif::writer::value_spec(dn)
             ),
         )
         .unwrap();
@@ -354,7 +350,7 @@ impl Domain {
             .iter()
             .filter_map(|l| {
                 let (name, rest) = l.split_at(l.find(':')?);
-                (name.to_lowercase() == prefix).then(|| decode_spec(rest).expect("ldif value"))
+                (name.to_lowercase() == prefix).then(|| samba_value(rest))
             })
             .collect()
     }
@@ -371,5 +367,34 @@ impl Domain {
     pub fn show(&self, sam: &str) -> (Vec<String>, bool) {
         let (_, t2a, values, _) = self.show_all(sam);
         (values, t2a)
+    }
+}
+
+/// Logical lines of ldbsearch output (a line starting with a space
+/// continues the one before).
+fn unfold(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        match (line.strip_prefix(' '), out.last_mut()) {
+            (Some(rest), Some(last)) => last.push_str(rest),
+            _ => out.push(line.to_string()),
+        }
+    }
+    out
+}
+
+/// A value exactly as Samba stored it, from ldbsearch's `: value` or
+/// `:: base64`. Samba writes one space after the colon and a leading space
+/// of the value plain, which RFC 2849 readers (kcdplan's included) drop:
+/// the harness must see what is stored, so it reads Samba's way.
+fn samba_value(spec: &str) -> String {
+    use base64::Engine;
+    if let Some(b64) = spec.strip_prefix(":: ") {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("base64 value");
+        String::from_utf8(bytes).expect("UTF-8 value")
+    } else {
+        spec.strip_prefix(": ").unwrap_or("").to_string()
     }
 }

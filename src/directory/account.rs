@@ -1,0 +1,83 @@
+//! One account of an export, as the plan and the audit read it.
+
+use super::descriptor;
+use crate::error::{Error, Location, Problem, Result};
+use crate::ldif::reader::Entry;
+use crate::model::uac;
+use crate::sanitize::echo;
+
+/// One account of the export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub line: u64,
+    pub dn: String,
+    pub sam: String,
+    pub dns_host_name: Option<String>,
+    pub uac: u32,
+    pub sid: Option<String>,
+    pub delegate_to: Vec<String>,
+    /// SIDs allowed to delegate to this account (resource-based).
+    pub rbcd: Vec<String>,
+}
+
+impl Account {
+    /// The account an export entry describes (`None` without sAMAccountName).
+    pub fn from_entry(file: &str, e: &Entry) -> Result<Option<Account>> {
+        let Some(sam) = e.text("samaccountname") else {
+            return Ok(None);
+        };
+        let bad = |what: String| Error::input(Problem::new(Location::line(file, e.line), what));
+        let uac = uac_of(file, e)?;
+        let sid = match e.values("objectsid").next() {
+            None => None,
+            Some(v) => Some(
+                descriptor::sid(v)
+                    .ok_or_else(|| bad(format!("{}: objectSid is not a SID", echo(&e.dn))))?,
+            ),
+        };
+        let mut rbcd = Vec::new();
+        for v in e.values("msds-allowedtoactonbehalfofotheridentity") {
+            let aces = descriptor::dacl(v).map_err(|m| {
+                bad(format!(
+                    "{}: msDS-AllowedToActOnBehalfOfOtherIdentity: {m}",
+                    echo(&e.dn)
+                ))
+            })?;
+            rbcd.extend(descriptor::allowed(&aces));
+        }
+        Ok(Some(Account {
+            line: e.line,
+            dn: e.dn.to_string(),
+            sam: sam.to_string(),
+            dns_host_name: e.text("dnshostname").map(str::to_string),
+            uac,
+            sid,
+            delegate_to: e
+                .texts("msds-allowedtodelegateto")
+                .map(str::to_string)
+                .collect(),
+            rbcd,
+        }))
+    }
+
+    pub fn protocol_transition(&self) -> bool {
+        self.uac & uac::TRUSTED_TO_AUTH_FOR_DELEGATION != 0
+    }
+}
+
+/// An entry's userAccountControl (0 when it has none).
+pub fn uac_of(file: &str, e: &Entry) -> Result<u32> {
+    let Some(t) = e.text("useraccountcontrol") else {
+        return Ok(0);
+    };
+    uac::parse(t).ok_or_else(|| {
+        Error::input(Problem::new(
+            Location::line(file, e.line),
+            format!(
+                "{}: userAccountControl '{}' is not a number",
+                echo(&e.dn),
+                echo(t)
+            ),
+        ))
+    })
+}

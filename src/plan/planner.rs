@@ -1,0 +1,468 @@
+//! Checked rows folded into a plan, one row at a time, so that memory
+//! follows the size of the plan, not of the input: rows grouped by
+//! principal, SPN values built and de-duplicated, DNs derived, conflicts
+//! between rows found, warnings raised.
+
+use std::sync::Arc;
+
+use hashbrown::HashMap;
+
+use super::values::{number, row_values, SpnValue, ValueSet, Words};
+use super::warnings::{Message, Warning};
+use super::{Plan, PrincipalPlan};
+use crate::config::Options;
+use crate::csv::header::{Field, Header};
+use crate::dn::{self, Dn};
+use crate::error::{Location, Problem, Problems};
+use crate::model::{Action, DnSource, Keyword, Mode, PrincipalType, Protocol};
+use crate::names::{self, VSMS};
+use crate::sanitize::{echo, show};
+use crate::validate::Row;
+
+/// Folds checked rows into a plan, one row at a time, so memory follows
+/// the size of the plan, not of the input.
+pub struct Planner<'a> {
+    file: String,
+    opts: &'a Options,
+    columns: [String; Field::ALL.len()],
+    index: HashMap<String, usize>,
+    accounts: Vec<Account>,
+    warnings: Vec<Warning>,
+    /// near-miss verdicts per service class (few distinct classes, many rows).
+    near: HashMap<String, Option<&'static str>>,
+    words: Words,
+    /// Scratch space, reused from row to row.
+    scratch: String,
+    values: Vec<SpnValue>,
+}
+
+/// A principal as the plan keeps it.
+struct Identity {
+    kind: PrincipalType,
+    written: Arc<str>,
+    name: String,
+    sam: String,
+    domain: Option<String>,
+}
+
+impl Identity {
+    fn of(p: &crate::validate::Principal) -> Identity {
+        Identity {
+            kind: p.kind,
+            written: p.written.into(),
+            name: p.name.to_string(),
+            sam: p.sam(),
+            domain: p.domain.as_deref().map(str::to_string),
+        }
+    }
+}
+
+/// What is known about one principal so far.
+struct Account {
+    principal: Identity,
+    first_line: u64,
+    lines: Vec<u64>,
+    /// First row of each mode, to report mixing once.
+    first_replace: Option<u64>,
+    first_update: Option<(u64, Action)>,
+    mixed: bool,
+    protocol: Option<(Protocol, u64)>,
+    dn: Option<(Dn, u64)>,
+    add: ValueSet,
+    remove: ValueSet,
+    replace: ValueSet,
+    /// Per target host (the number of its folded FQDN in `words`), among
+    /// rows that add or replace: has the migration service, has cifs, and
+    /// the first row (its number among the account's rows).
+    targets: HashMap<u32, (bool, bool, u32)>,
+    comments: Vec<String>,
+}
+
+impl Account {
+    fn new(row: &Row) -> Account {
+        Account {
+            principal: Identity::of(&row.principal),
+            first_line: row.line,
+            lines: Vec::new(),
+            first_replace: None,
+            first_update: None,
+            mixed: false,
+            protocol: None,
+            dn: None,
+            add: ValueSet::default(),
+            remove: ValueSet::default(),
+            replace: ValueSet::default(),
+            targets: HashMap::new(),
+            comments: Vec::new(),
+        }
+    }
+
+    /// `replace` cannot mix with add or remove (reported once).
+    fn check_mode(&mut self, row: &Row, found: &mut Vec<(Field, String)>) {
+        let clash = if row.action == Action::Replace {
+            self.first_replace.get_or_insert(row.line);
+            self.first_update.map(|(l, a)| (l, a.as_str()))
+        } else {
+            self.first_update.get_or_insert((row.line, row.action));
+            self.first_replace.map(|l| (l, "replace"))
+        };
+        if let (Some((l, word)), false) = (clash, self.mixed) {
+            self.mixed = true;
+            found.push((
+                Field::Action,
+                format!(
+                    "principal '{}': 'replace' cannot be mixed with add or remove (line {l} has '{word}')",
+                    echo(&self.principal.written)
+                ),
+            ));
+        }
+    }
+
+    /// One protocol per account.
+    fn check_protocol(&mut self, row: &Row, found: &mut Vec<(Field, String)>) {
+        let Some(pr) = row.protocol else { return };
+        match self.protocol {
+            None => self.protocol = Some((pr, row.line)),
+            Some((q, l)) if q != pr => found.push((
+                Field::Protocol,
+                format!(
+                    "principal '{}': protocol '{}' conflicts with '{}' on line {l}",
+                    echo(&self.principal.written),
+                    pr.as_str(),
+                    q.as_str()
+                ),
+            )),
+            _ => {}
+        }
+    }
+
+    /// One DN per account.
+    fn check_dn(&mut self, row: &Row, found: &mut Vec<(Field, String)>) {
+        let Some(d) = &row.dn else { return };
+        match &self.dn {
+            None => self.dn = Some((d.clone(), row.line)),
+            Some((e, l)) if e.key() != d.key() => found.push((
+                Field::Dn,
+                format!(
+                    "principal '{}': dn '{}' conflicts with '{}' on line {l}",
+                    echo(&self.principal.written),
+                    echo(&d.to_string()),
+                    echo(&e.to_string())
+                ),
+            )),
+            _ => {}
+        }
+    }
+
+    /// The row's values into the account's set for its action; a value
+    /// both added and removed is a conflict.
+    fn add_values(
+        &mut self,
+        row: &Row,
+        here: u32,
+        values: &[SpnValue],
+        words: &Words,
+        found: &mut Vec<(Field, String)>,
+    ) {
+        for v in values {
+            let (set, other, here_word, there_word) = match row.action {
+                Action::Add => (&mut self.add, Some(&self.remove), "added", "removed"),
+                Action::Remove => (&mut self.remove, Some(&self.add), "removed", "added"),
+                Action::Replace => (&mut self.replace, None, "", ""),
+            };
+            if let Some(r) = other.and_then(|o| o.row_of(v, words)) {
+                let l = self.lines[r as usize];
+                let mut text = String::new();
+                words.spell(v.written, &mut text);
+                found.push((
+                    Field::Action,
+                    format!(
+                        "principal '{}': '{}' is {here_word} here and {there_word} on line {l}",
+                        echo(&self.principal.written),
+                        echo(&text)
+                    ),
+                ));
+            }
+            set.insert(v, here, words);
+        }
+    }
+
+    /// Notes which services go to the target host `host` (its folded
+    /// FQDN's number), for the Hyper-V checks at the end.
+    fn note_target(&mut self, host: u32, classes: &[&str], here: u32) {
+        let e = self.targets.entry(host).or_insert((false, false, here));
+        for c in classes {
+            e.0 |= *c == VSMS;
+            e.1 |= *c == "cifs";
+        }
+    }
+
+    /// Warnings about the row's target: in another domain, or the
+    /// principal itself.
+    fn target_warnings(&self, row: &Row) -> Vec<String> {
+        let mut warn = Vec::new();
+        let (p, Some(t)) = (&self.principal, &row.target) else {
+            return warn;
+        };
+        if let Some(pd) = &p.domain {
+            if t.fqdn_written && !t.domain().eq_ignore_ascii_case(pd) {
+                warn.push(format!(
+                    "target '{}' is in domain '{}' but the principal is in '{}'; classic constrained delegation does not cross domains (use resource-based delegation)",
+                    show(&t.fqdn),
+                    show(t.domain()),
+                    show(pd)
+                ));
+            }
+        }
+        if p.kind == PrincipalType::Computer
+            && t.short.eq_ignore_ascii_case(&p.name)
+            && p.domain
+                .as_deref()
+                .is_none_or(|d| t.domain().eq_ignore_ascii_case(d))
+        {
+            warn.push(format!(
+                "principal '{}' delegates to itself ('{}')",
+                show(&p.written),
+                show(&t.fqdn)
+            ));
+        }
+        warn
+    }
+
+    /// Each target host the migration service goes to: the host (its
+    /// folded FQDN's number), its first line, and whether `cifs` to it and
+    /// protocol transition (any) are missing.
+    fn migration_gaps(&self) -> impl Iterator<Item = (u32, u64, bool, bool)> + '_ {
+        let any = self.protocol.map(|(p, _)| p) == Some(Protocol::Any);
+        (self.targets.iter())
+            .filter(|(_, &(vsms, _, _))| vsms)
+            .map(move |(&host, &(_, cifs, row))| (host, self.lines[row as usize], !cifs, !any))
+    }
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(file: &str, opts: &'a Options, header: &Header) -> Planner<'a> {
+        Planner {
+            file: file.to_string(),
+            opts,
+            columns: Field::ALL.map(|f| header.spelling(f).to_string()),
+            index: HashMap::new(),
+            accounts: Vec::new(),
+            warnings: Vec::new(),
+            near: HashMap::new(),
+            words: Words::default(),
+            scratch: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// The user's spelling of a column, for messages.
+    pub fn column(&self, field: Field) -> &str {
+        &self.columns[field as usize]
+    }
+
+    fn at(&self, line: u64, field: Field) -> Location {
+        let i = Field::ALL.iter().position(|f| *f == field).expect("field");
+        Location::cell(&self.file, line, &self.columns[i])
+    }
+
+    /// Adds one row; conflicts with earlier rows go to `problems`.
+    pub fn add(&mut self, row: Row, problems: &mut Problems) {
+        let i = self.account_of(&row);
+        let fqdn = row_values(&row, self.opts.spn_forms, &mut self.words, &mut self.values);
+        let acc = &mut self.accounts[i];
+        acc.lines.push(row.line);
+        // This row's number among the account's rows.
+        let here = number(acc.lines.len() - 1);
+        let mut found = Vec::new();
+        acc.check_mode(&row, &mut found);
+        acc.check_protocol(&row, &mut found);
+        acc.check_dn(&row, &mut found);
+        acc.add_values(&row, here, &self.values, &self.words, &mut found);
+        if let Some(c) = row.comment {
+            if !acc.comments.iter().any(|k| k == c) {
+                acc.comments.push(c.to_string());
+            }
+        }
+        // (A row has an FQDN exactly when it has a target.)
+        if let (Some(fqdn), false) = (fqdn, row.action == Action::Remove) {
+            acc.note_target(fqdn.folded, &row.classes, here);
+        }
+        let mut warn = self.misspelt_classes(&row);
+        warn.extend(self.accounts[i].target_warnings(&row));
+        let principal = &self.accounts[i].principal.written;
+        for message in warn {
+            self.warnings.push(Warning {
+                line: row.line,
+                principal: principal.clone(),
+                message: message.into(),
+            });
+        }
+        for (field, msg) in found {
+            problems.push(Problem::new(self.at(row.line, field), msg));
+        }
+    }
+
+    /// The account `row` is about, found or added.
+    fn account_of(&mut self, row: &Row) -> usize {
+        row.principal.key_into(&mut self.scratch);
+        if let Some(&i) = self.index.get(self.scratch.as_str()) {
+            return i;
+        }
+        self.accounts.push(Account::new(row));
+        self.index
+            .insert(self.scratch.clone(), self.accounts.len() - 1);
+        self.accounts.len() - 1
+    }
+
+    /// A warning for each service class of `row` that looks like a typo
+    /// of a known one (few distinct classes, many rows: verdicts are kept).
+    fn misspelt_classes(&mut self, row: &Row) -> Vec<String> {
+        let mut warn = Vec::new();
+        for c in &row.classes {
+            let verdict = match self.near.get(*c) {
+                Some(v) => *v,
+                None => *self
+                    .near
+                    .entry(c.to_string())
+                    .or_insert(names::near_miss(c)),
+            };
+            if let Some(k) = verdict {
+                warn.push(format!(
+                    "service '{}' looks like a misspelling of '{k}'",
+                    show(row.service_written)
+                ));
+            }
+        }
+        warn
+    }
+
+    /// The plan, with the checks that need every row.
+    pub fn finish(mut self, problems: &mut Problems) -> Plan {
+        let mut principals = Vec::with_capacity(self.accounts.len());
+        let words = Arc::new(std::mem::take(&mut self.words));
+        // The list of warnings grows once, to its final size: at forest
+        // size it is tens of MiB, and growing it step by step would copy
+        // it each time.
+        let coming: usize = (self.accounts.iter())
+            .flat_map(Account::migration_gaps)
+            .map(|(_, _, no_cifs, no_any)| usize::from(no_cifs) + usize::from(no_any))
+            .sum();
+        self.warnings.reserve_exact(coming + self.accounts.len());
+        // Each host's name once, shared by every warning about it.
+        let mut hosts = vec![None; words.folded_len()];
+        let reserved = self.warnings.capacity();
+        for acc in std::mem::take(&mut self.accounts) {
+            principals.push(self.close(acc, &words, &mut hosts));
+        }
+        debug_assert_eq!(self.warnings.capacity(), reserved, "warnings miscounted");
+        principals.sort_by_cached_key(|p| (p.dn.to_lowercase(), p.dn.clone()));
+        // Two principals that resolve to one DN are one account written two ways.
+        for w in principals.windows(2) {
+            if w[0].dn.eq_ignore_ascii_case(&w[1].dn) {
+                let (first, second) = if w[0].lines[0] < w[1].lines[0] {
+                    (&w[0], &w[1])
+                } else {
+                    (&w[1], &w[0])
+                };
+                problems.push(Problem::new(
+                    self.at(second.lines[0], Field::Principal),
+                    format!(
+                        "'{}' and '{}' (line {}) have the same DN '{}'; write the account one way",
+                        echo(&second.principal),
+                        echo(&first.principal),
+                        first.lines[0],
+                        echo(&first.dn)
+                    ),
+                ));
+            }
+        }
+        let mut warnings = self.warnings;
+        // Equal warnings read the same: their order among themselves does not show.
+        warnings.sort_unstable();
+        warnings.dedup();
+        Plan {
+            principals,
+            warnings,
+        }
+    }
+
+    fn close(
+        &mut self,
+        acc: Account,
+        words: &Arc<Words>,
+        hosts: &mut [Option<Arc<str>>],
+    ) -> PrincipalPlan {
+        let p = &acc.principal;
+        let mode = if acc.first_replace.is_some() {
+            Mode::Replace
+        } else {
+            Mode::Update
+        };
+        let (dn, dn_source) = match &acc.dn {
+            Some((d, _)) => (d.clone(), DnSource::Csv),
+            None => {
+                let domain = p.domain.as_deref().expect("validated: domain or dn");
+                let container = match &self.opts.container {
+                    Some(c) => c.clone(),
+                    None => dn::parse(default_container(p.kind)).expect("static DN"),
+                };
+                let parent =
+                    container.join(&dn::parse(&names::domain_dn(domain)).expect("domain DN"));
+                (Dn::child(&p.name, &parent), DnSource::Derived)
+            }
+        };
+        let mut warn = |line: u64, message: Message| {
+            self.warnings.push(Warning {
+                line,
+                principal: p.written.clone(),
+                message,
+            })
+        };
+        if p.kind == PrincipalType::Computer && p.name.chars().count() > 15 {
+            warn(
+                acc.first_line,
+                format!(
+                    "computer name '{}' is longer than 15 characters (the NetBIOS limit); its sAMAccountName is probably truncated, check the account",
+                    show(&p.name)
+                )
+                .into(),
+            );
+        }
+        // (Warnings are sorted at the end: this order does not show.)
+        for (host, line, no_cifs, no_any) in acc.migration_gaps() {
+            let host = hosts[host as usize].get_or_insert_with(|| words.folded(host).into());
+            if no_cifs {
+                warn(line, Message::MigrationWithoutCifs(host.clone()));
+            }
+            if no_any {
+                warn(line, Message::MigrationWithoutAny(host.clone()));
+            }
+        }
+        PrincipalPlan {
+            principal: p.written.to_string(),
+            kind: p.kind,
+            sam_account_name: p.sam.clone(),
+            domain: p.domain.clone(),
+            dn: dn.to_string(),
+            dn_source,
+            mode,
+            add: acc.add.into_spns(words),
+            remove: acc.remove.into_spns(words),
+            replace: acc.replace.into_spns(words),
+            protocol: acc.protocol.map(|(p, _)| p),
+            lines: acc.lines,
+            comments: acc.comments,
+            before: None,
+            delta: None,
+        }
+    }
+}
+
+fn default_container(kind: PrincipalType) -> &'static str {
+    match kind {
+        PrincipalType::Computer => "CN=Computers",
+        PrincipalType::User => "CN=Users",
+        PrincipalType::Gmsa => "CN=Managed Service Accounts",
+    }
+}
