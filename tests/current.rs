@@ -92,3 +92,20 @@ fn a_folder_as_export_cannot_be_read() {
         );
     }
 }
+
+/// The lab's export as ldifde -u writes it (UTF-16 with BOM, CRLF) plans
+/// exactly as the same export in UTF-8.
+#[test]
+fn a_utf16_export_plans_as_its_utf8_twin() {
+    let plan = |export: std::path::PathBuf| -> serde_json::Value {
+        let c = Case::new(&std::fs::read_to_string(common::fixture("hyperv-lab.csv")).unwrap());
+        let r = c.check(&["--current", export.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["current"]["records"], 4);
+        v["principals"].clone()
+    };
+    let utf16 = plan(repo().join("tests/corpus/exports/hyperv-lab-utf16.ldf"));
+    assert_eq!(utf16, plan(common::fixture("hyperv-lab-export.ldif")));
+    assert!(utf16[0]["before"]["values"].as_array().unwrap().len() > 1);
+}

@@ -46,7 +46,14 @@ if [ "$fuzz_seconds" != 0 ]; then
     for target in csv_ingest export_reader ldif_encoder powershell_escaper; do
         mkdir -p "fuzz/corpus/$target"
         log="fuzz/fuzz-$target.log"
-        if (cd fuzz && cargo +nightly fuzz run "$target" "corpus/$target" "seeds/$target" \
+        # Seeds: the test corpus and fixtures themselves, not copies.
+        case "$target" in
+            csv_ingest) seeds="../fixtures ../tests/corpus/bad ../tests/corpus/formats" ;;
+            export_reader) seeds="../fixtures ../tests/corpus/exports" ;;
+            *) seeds="seeds/$target" ;;
+        esac
+        # shellcheck disable=SC2086
+        if (cd fuzz && cargo +nightly fuzz run "$target" "corpus/$target" $seeds \
                 -- -max_total_time="$fuzz_seconds") >"$log" 2>&1; then
             echo "fuzz $target: $(grep -E '^Done [0-9]+ runs' "$log" | tail -n 1)"
         else
