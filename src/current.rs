@@ -47,7 +47,7 @@ fn wanted(plan: &Plan) -> Wanted {
         }
         let mut target = |v: &str| {
             if let Some(h) = directory::spn_host(v) {
-                let h = names::lowercase(h);
+                let h = names::fold(h);
                 if !wanted.targets.contains(h.as_ref()) {
                     wanted.targets.insert(h.into_owned());
                 }

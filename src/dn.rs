@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::names;
+
 /// One `type=value` pair of an RDN; `value` is unescaped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ava {
@@ -34,9 +36,77 @@ impl Dn {
         Dn { rdns }
     }
 
-    /// Comparison key: AD compares DNs case-insensitively.
+    /// The DN of a DNS domain: `contoso.com` -> `DC=contoso,DC=com`.
+    pub fn of_domain(domain: &str) -> Dn {
+        let rdns = domain
+            .split('.')
+            .map(|label| {
+                vec![Ava {
+                    attr: "DC".into(),
+                    value: label.to_string(),
+                }]
+            })
+            .collect();
+        Dn { rdns }
+    }
+
+    /// The DNS domain the entry lies in: its `DC=` components, in order
+    /// (lowercase); `None` without any.
+    pub fn domain(&self) -> Option<String> {
+        let labels: Vec<String> = (self.rdns.iter())
+            .filter(|rdn| rdn.len() == 1 && attr_name(&rdn[0].attr) == "dc")
+            .map(|rdn| names::fold(&rdn[0].value).into_owned())
+            .collect();
+        (!labels.is_empty()).then(|| labels.join("."))
+    }
+
+    /// Comparison key: two DNs name one entry exactly when their keys are
+    /// equal, as AD compares them: attribute types by name or by OID
+    /// (`2.5.4.3=PC1` is `CN=PC1`), values ignoring case (beyond ASCII)
+    /// and width, the values of a multi-valued RDN in any order.
     pub fn key(&self) -> String {
-        self.to_string().to_lowercase()
+        let mut out = String::new();
+        for (i, rdn) in self.rdns.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let mut avas: Vec<String> = (rdn.iter())
+                .map(|a| {
+                    format!(
+                        "{}={}",
+                        attr_name(&a.attr),
+                        escape_value(&names::fold(&a.value))
+                    )
+                })
+                .collect();
+            avas.sort();
+            out.push_str(&avas.join("+"));
+        }
+        out
+    }
+}
+
+/// An attribute type's name in lowercase; the common ones given by OID
+/// (RFC 4519, RFC 4514) by their names.
+fn attr_name(attr: &str) -> String {
+    const OIDS: &[(&str, &str)] = &[
+        ("2.5.4.3", "cn"),
+        ("2.5.4.6", "c"),
+        ("2.5.4.7", "l"),
+        ("2.5.4.8", "st"),
+        ("2.5.4.9", "street"),
+        ("2.5.4.10", "o"),
+        ("2.5.4.11", "ou"),
+        ("0.9.2342.19200300.100.1.1", "uid"),
+        ("0.9.2342.19200300.100.1.25", "dc"),
+    ];
+    let attr = attr
+        .strip_prefix("oid.")
+        .or_else(|| attr.strip_prefix("OID."))
+        .unwrap_or(attr);
+    match OIDS.iter().find(|(oid, _)| *oid == attr) {
+        Some((_, name)) => name.to_string(),
+        None => attr.to_ascii_lowercase(),
     }
 }
 
@@ -248,6 +318,46 @@ mod tests {
         assert_eq!(escape_value(" a "), r"\ a\ ");
         assert_eq!(escape_value("#a#"), r"\#a#");
         assert_eq!(escape_value("a+b=c"), r"a\+b\=c");
+    }
+
+    /// One entry, however its DN is written; another entry, another key.
+    #[test]
+    fn keys_compare_as_ad_does() {
+        let key = |s: &str| parse(s).unwrap().key();
+        let pc = key("CN=PC1,CN=Computers,DC=contoso,DC=com");
+        assert_eq!(
+            key("2.5.4.3=pc1,cn=COMPUTERS,0.9.2342.19200300.100.1.25=Contoso,DC=com"),
+            pc
+        );
+        assert_eq!(key("cn = PC1 , CN=Computers,DC=contoso,DC=com"), pc);
+        assert_eq!(key("CN=\\50C1,CN=Computers,DC=contoso,DC=com"), pc);
+        assert_ne!(key("CN=\\\\50C1,CN=Computers,DC=contoso,DC=com"), pc);
+        assert_eq!(key("CN=M\u{DC}LLER-PC,DC=x"), key("CN=m\u{FC}ller-pc,DC=x"));
+        assert_eq!(key("CN=\u{FF30}\u{FF23}1,DC=x"), key("CN=pc1,DC=x"));
+        assert_eq!(key("CN=a+UID=b,DC=x"), key("UID=B+CN=A,DC=x"));
+        assert_ne!(
+            key("CN=PC1,DC=emea,DC=contoso,DC=com"),
+            key("CN=PC1,DC=contoso,DC=com")
+        );
+        assert_ne!(key("CN=a\\,b,DC=x"), key("CN=a,CN=b,DC=x"));
+    }
+
+    #[test]
+    fn domains_of_dns() {
+        let d = |s: &str| parse(s).unwrap().domain();
+        assert_eq!(
+            d("CN=PC1,CN=Computers,DC=EMEA,DC=contoso,DC=com").as_deref(),
+            Some("emea.contoso.com")
+        );
+        assert_eq!(
+            d("CN=PC1,0.9.2342.19200300.100.1.25=x").as_deref(),
+            Some("x")
+        );
+        assert_eq!(d("CN=PC1,OU=x"), None);
+        assert_eq!(
+            Dn::of_domain("contoso.com").to_string(),
+            "DC=contoso,DC=com"
+        );
     }
 
     #[test]

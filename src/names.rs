@@ -143,13 +143,49 @@ pub fn split_port(s: &str) -> Result<(&str, Option<u16>), String> {
     }
 }
 
-/// `s` in lowercase, borrowed when it already is.
-pub fn lowercase(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Borrowed(s)
-    } else {
-        std::borrow::Cow::Owned(s.to_lowercase())
+/// `s` as kcdplan compares names and values: in lowercase (Unicode, not
+/// only ASCII) and with full-width forms as their ASCII letters, so that
+/// two spellings AD takes for one account or value (`FS1`, `fs1`, `ｆｓ１`)
+/// compare equal. Borrowed when it already is folded.
+///
+/// AD also ignores kana type and non-spacing marks (MS-ADTS 6.5.1);
+/// kcdplan does not, and warns where two values differ only in those
+/// ([`ad_key`]).
+pub fn fold(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() {
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return std::borrow::Cow::Owned(s.to_ascii_lowercase());
+        }
+        return std::borrow::Cow::Borrowed(s);
     }
+    let narrow: String = s.chars().map(narrow).collect();
+    std::borrow::Cow::Owned(narrow.to_lowercase())
+}
+
+/// A full-width ASCII form (U+FF01 to U+FF5E) or the ideographic space as
+/// the ASCII character it stands for.
+fn narrow(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c),
+        '\u{3000}' => ' ',
+        c => c,
+    }
+}
+
+/// `s` as AD compares it, closer than [`fold`]: also without non-spacing
+/// marks and with katakana as hiragana. Two values with equal keys but
+/// different folds are one value to AD though kcdplan keeps both.
+pub fn ad_key(s: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    fold(s)
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| match c {
+            '\u{30A1}'..='\u{30F6}' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+            c => c,
+        })
+        .collect()
 }
 
 /// Checks a DNS host name (short or fully qualified): labels of letters,
@@ -245,6 +281,33 @@ const SAM_FORBIDDEN: &[char] = &[
     '"', '/', '\\', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>', '@',
 ];
 
+/// Refuses a user or gMSA name shaped like a SID or a GUID: the AD module
+/// would resolve `-Identity` by it (`...-500` is the built-in
+/// Administrator), not by the sAMAccountName.
+pub fn check_not_sid_or_guid(name: &str) -> Result<(), String> {
+    let n = name.trim_end_matches('$');
+    let sid = n.len() > 4
+        && n[..4].eq_ignore_ascii_case("S-1-")
+        && n[4..].bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    let bare = n.trim_start_matches('{').trim_end_matches('}');
+    let guid = bare.len() == 36
+        && bare.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    match (sid, guid) {
+        (true, _) => Err(format!(
+            "'{}' is a SID, which the AD module would look up as a SID; give the account's name (sAMAccountName)",
+            echo(name)
+        )),
+        (_, true) => Err(format!(
+            "'{}' is a GUID, which the AD module would look up as an objectGUID; give the account's name (sAMAccountName)",
+            echo(name)
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Checks a user or gMSA sAMAccountName.
 pub fn check_sam(name: &str) -> Result<(), String> {
     if let Some(c) = name.chars().find(|c| SAM_FORBIDDEN.contains(c)) {
@@ -259,18 +322,23 @@ pub fn check_sam(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `contoso.com` -> `DC=contoso,DC=com`.
-pub fn domain_dn(domain: &str) -> String {
-    domain
-        .split('.')
-        .map(|l| format!("DC={}", crate::dn::escape_value(l)))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Case beyond ASCII and full-width forms fold away; kana type and
+    /// marks do not, but the AD key sees through them.
+    #[test]
+    fn folding_as_ad_compares() {
+        assert_eq!(fold("FS1.Contoso.COM"), "fs1.contoso.com");
+        assert_eq!(fold("\u{FF26}\u{FF53}\u{FF11}"), "fs1");
+        assert_eq!(fold("M\u{DC}LLER-PC"), "m\u{FC}ller-pc");
+        assert!(matches!(fold("fs1"), std::borrow::Cow::Borrowed(_)));
+        assert_ne!(fold("m\u{FC}ller"), fold("muller"));
+        assert_eq!(ad_key("m\u{FC}ller"), ad_key("muller"));
+        assert_eq!(ad_key("\u{30AB}\u{30CA}"), ad_key("\u{304B}\u{306A}"));
+        assert_ne!(ad_key("muller"), ad_key("mueller"));
+    }
 
     #[test]
     fn split_label_splits_at_the_first_dot() {
@@ -330,17 +398,34 @@ mod tests {
     }
 
     #[test]
+    fn sids_and_guids_are_not_names() {
+        for bad in [
+            "S-1-5-21-1111111111-2222222222-3333333333-500",
+            "s-1-5-32-544",
+            "01234567-89ab-cdef-0123-456789ABCDEF",
+            "{01234567-89ab-cdef-0123-456789abcdef}",
+            "S-1-5-21-1-2-3-1103$",
+        ] {
+            assert!(check_not_sid_or_guid(bad).is_err(), "{bad}");
+        }
+        for ok in [
+            "svc-web",
+            "S-1-web",
+            "S-1-",
+            "01234567-89ab-cdef-0123-456789abcdeg",
+            "gmsa-web$",
+        ] {
+            assert!(check_not_sid_or_guid(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
     fn ports() {
         assert_eq!(split_port("sql1:1433").unwrap(), ("sql1", Some(1433)));
         assert_eq!(split_port("sql1").unwrap(), ("sql1", None));
         assert!(split_port("sql1:0").is_err());
         assert!(split_port("sql1:65536").is_err());
         assert!(split_port("sql1:x").is_err());
-    }
-
-    #[test]
-    fn domain_to_dn() {
-        assert_eq!(domain_dn("contoso.com"), "DC=contoso,DC=com");
     }
 
     proptest::proptest! {

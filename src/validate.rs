@@ -21,8 +21,9 @@ pub struct Principal<'a> {
     pub written: &'a str,
     /// Computer: the host's first label; user/gMSA: the name without `$`.
     pub name: &'a str,
-    /// DNS domain the account lives in (lowercase), when known.
-    pub domain: Option<Cow<'a, str>>,
+    /// DNS domain the account lives in (folded): with the sAMAccountName,
+    /// the account's identity.
+    pub domain: Cow<'a, str>,
 }
 
 impl Principal<'_> {
@@ -39,7 +40,7 @@ impl Principal<'_> {
     /// `out`: the domain and the lowercase sAMAccountName.
     pub fn key_into(&self, out: &mut String) {
         out.clear();
-        out.push_str(self.domain.as_deref().unwrap_or(""));
+        out.push_str(&self.domain);
         out.push('|');
         let sam = match self.kind {
             PrincipalType::User => self.written,
@@ -179,8 +180,10 @@ pub fn row<'a>(
         },
     };
 
-    // The principal: its name and its own domain (a computer written as
-    // an FQDN).
+    // The principal: its name, and its domain, fixed by the principal
+    // alone: its own FQDN (a computer), else --domain, else its DN's. A
+    // target's domain is never assumed: a same-named account may live in
+    // the target's domain and another.
     let mut principal = None;
     if let (Some(p), Some(kind)) = (principal_written, kind) {
         let checked = match kind {
@@ -191,20 +194,48 @@ pub fn row<'a>(
                     None => (p_host, None),
                 })
             }
-            PrincipalType::User | PrincipalType::Gmsa => {
-                names::check_sam(p).map(|()| (p.trim_end_matches('$'), None))
-            }
+            PrincipalType::User | PrincipalType::Gmsa => names::check_sam(p)
+                .and_then(|()| names::check_not_sid_or_guid(p))
+                .map(|()| (p.trim_end_matches('$'), None)),
         };
+        let dn_domain = dn.as_ref().and_then(Dn::domain);
         match checked {
             Err(e) => bad(Field::Principal, e),
-            Ok((name, own)) => {
-                principal = Some(Principal {
-                    kind,
-                    written: p,
-                    name,
-                    domain: domain_of(own, opts, host.map(|(h, _)| h)).map(names::lowercase),
-                })
-            }
+            Ok((name, own)) => match own.or(opts.domain.as_deref()) {
+                Some(d) => {
+                    let domain = names::fold(d);
+                    match &dn_domain {
+                        Some(in_dn) if *in_dn != domain => bad(
+                            Field::Dn,
+                            format!(
+                                "'{}' is in domain '{}', but the principal '{}' is in '{}'; the DN must name the account in its own domain",
+                                echo(raw.get(Field::Dn).unwrap_or("")),
+                                echo(in_dn),
+                                echo(p),
+                                echo(&domain)
+                            ),
+                        ),
+                        _ => {}
+                    }
+                    principal = Some(Principal {
+                        kind,
+                        written: p,
+                        name,
+                        domain,
+                    });
+                }
+                None => match dn_domain {
+                    Some(d) => {
+                        principal = Some(Principal {
+                            kind,
+                            written: p,
+                            name,
+                            domain: Cow::Owned(d),
+                        })
+                    }
+                    None => bad(Field::Principal, unknown_domain(p, kind, dn.is_some())),
+                },
+            },
         }
     }
 
@@ -214,7 +245,7 @@ pub fn row<'a>(
         let domain = opts
             .domain
             .as_deref()
-            .or(principal.as_ref().and_then(|p| p.domain.as_deref()));
+            .or(principal.as_ref().map(|p| p.domain.as_ref()));
         match (names::split_label(h), domain) {
             (Some((short, _)), _) => {
                 fqdn_target = Some(Target {
@@ -241,17 +272,6 @@ pub fn row<'a>(
                     echo(h)
                 ),
             ),
-        }
-    }
-    if let (Some(p), None) = (&principal, &dn) {
-        if p.domain.is_none() {
-            bad(
-                Field::Principal,
-                format!(
-                    "'{}': the domain is unknown, so its DN cannot be derived; give --domain, an FQDN, or a dn column",
-                    echo(p.written)
-                ),
-            );
         }
     }
 
@@ -302,16 +322,23 @@ fn keyword<K: Keyword>(
     k
 }
 
-/// A principal's domain as written: its own (a computer written as an
-/// FQDN), else --domain, else its target's. The one rule, for checking a
-/// row and for building it.
-fn domain_of<'a>(
-    own: Option<&'a str>,
-    opts: &'a Options,
-    target_host: Option<&'a str>,
-) -> Option<&'a str> {
-    own.or(opts.domain.as_deref())
-        .or_else(|| target_host.and_then(|h| names::split_label(h).map(|(_, d)| d)))
+/// Why a principal's domain is unknown, and what to give.
+fn unknown_domain(p: &str, kind: PrincipalType, has_dn: bool) -> String {
+    let dn = if has_dn {
+        " (the dn column has no DC= components)"
+    } else {
+        ""
+    };
+    match kind {
+        PrincipalType::Computer => format!(
+            "'{}' is a short name and its domain is unknown{dn}: write its FQDN, give --domain, or a dn column; the target's domain is not assumed",
+            echo(p)
+        ),
+        _ => format!(
+            "the domain of the account '{}' is unknown{dn}: give --domain or a dn column; the target's domain is not assumed, as an account of that name may exist in several domains",
+            echo(p)
+        ),
+    }
 }
 
 fn empty_msg(what: &str, action: Option<Action>) -> String {

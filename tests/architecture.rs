@@ -11,9 +11,10 @@ const STAGES: &[&[&str]] = &[
     // What the user typed; how any text is shown.
     &["cli", "sanitize"],
     // Shared by every stage: errors, the domain's words, reading text,
-    // threads, distinguished names.
-    &["error", "model", "text", "parallel", "dn"],
+    // threads; naming rules, then distinguished names.
+    &["error", "model", "text", "parallel"],
     &["names"],
+    &["dn"],
     // What the command line means.
     &["config"],
     // Reading: the CSV; LDIF, both ways.

@@ -481,13 +481,13 @@ fn check_output_into_a_closed_pipe_ends_quietly() {
 /// --domain, else its target's; a short target takes --domain, else the
 /// principal's domain.
 #[test]
-fn domains_come_from_the_principal_then_the_option_then_the_target() {
-    let c = Case::new(
-        "principal,service,target,principal_type\n\
-         web1.fabrikam.com,http,sql1,computer\n\
-         web2,http,sql1.fabrikam.com,computer\n\
-         svc-web,http,sql2.fabrikam.com,user\n",
-    );
+fn domains_come_from_the_principal_then_the_option_then_its_dn() {
+    let rows = "principal,service,target,principal_type,dn\n\
+                web1.fabrikam.com,http,sql1,computer,\n\
+                web2,http,sql1.fabrikam.com,computer,\n\
+                svc-web,http,sql2.fabrikam.com,user,\n";
+    let in_emea =
+        "svc-app,http,sql2.fabrikam.com,user,\"CN=App,OU=Svc,DC=Emea,DC=Contoso,DC=com\"\n";
     let dns_and_values = |r: common::Run| -> Vec<String> {
         assert_eq!(r.code, 0, "{}", r.stderr);
         (r.stdout.lines())
@@ -495,6 +495,15 @@ fn domains_come_from_the_principal_then_the_option_then_the_target() {
             .map(str::to_string)
             .collect()
     };
+    // A DN outside the principal's domain is refused.
+    let r = Case::new(&format!("{rows}{in_emea}")).check(&["--domain", "contoso.com"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "input.csv:5: column 'dn': 'CN=App,OU=Svc,DC=Emea,DC=Contoso,DC=com' is in domain 'emea.contoso.com', but the principal 'svc-app' is in 'contoso.com'; the DN must name the account in its own domain\n\
+         error: 1 problem in the input; nothing was written\n"
+    );
+    let c = Case::new(rows);
     assert_eq!(
         dns_and_values(c.check(&["--domain", "contoso.com"])),
         [
@@ -509,18 +518,50 @@ fn domains_come_from_the_principal_then_the_option_then_the_target() {
             "  + http/sql1",
         ]
     );
+    // Without --domain, never the target's domain: a short computer name
+    // and a user need one; a DN's DC= components give one.
+    let r = c.check(&[]);
+    assert_eq!(r.code, 1);
     assert_eq!(
-        dns_and_values(c.check(&[])),
+        r.stderr,
+        "input.csv:3: column 'principal': 'web2' is a short name and its domain is unknown: write its FQDN, give --domain, or a dn column; the target's domain is not assumed\n\
+         input.csv:4: column 'principal': the domain of the account 'svc-web' is unknown: give --domain or a dn column; the target's domain is not assumed, as an account of that name may exist in several domains\n\
+         error: 2 problems in the input; nothing was written\n"
+    );
+    let c = Case::new(&format!(
+        "principal,service,target,principal_type,dn\n{in_emea}"
+    ));
+    let r = c.check(&["--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["principals"][0]["domain"], "emea.contoso.com");
+}
+
+/// Values compare as AD compares them: case beyond ASCII and full-width
+/// forms make one value; kana type and non-spacing marks, which kcdplan
+/// keeps apart, are a warning.
+#[test]
+fn values_compare_as_ad_does() {
+    let c = Case::new(
+        "principal,service,target\n\
+         vmhost1.contoso.com,cifs,\u{FF26}\u{FF53}\u{FF11}.contoso.com\n\
+         vmhost1.contoso.com,CIFS,fs1.CONTOSO.com\n\
+         vmhost1.contoso.com,cifs,m\u{FC}ller-pc.contoso.com\n\
+         vmhost1.contoso.com,cifs,muller-pc.contoso.com\n",
+    );
+    let r = c.check(&["--spn-forms", "fqdn"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let values: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("  + ")).collect();
+    assert_eq!(
+        values,
         [
-            "  dn: CN=svc-web,CN=Users,DC=fabrikam,DC=com (derived: check it)",
-            "  + http/sql2.fabrikam.com",
-            "  + http/sql2",
-            "  dn: CN=web1,CN=Computers,DC=fabrikam,DC=com (derived: check it)",
-            "  + http/sql1.fabrikam.com",
-            "  + http/sql1",
-            "  dn: CN=web2,CN=Computers,DC=fabrikam,DC=com (derived: check it)",
-            "  + http/sql1.fabrikam.com",
-            "  + http/sql1",
+            "  + cifs/\u{FF26}\u{FF53}\u{FF11}.contoso.com",
+            "  + cifs/m\u{FC}ller-pc.contoso.com",
+            "  + cifs/muller-pc.contoso.com",
         ]
+    );
+    assert_eq!(
+        r.stderr,
+        "input.csv:2: warning: principal 'vmhost1.contoso.com': 'cifs/m\u{FC}ller-pc.contoso.com' and 'cifs/muller-pc.contoso.com' differ only in kana type or non-spacing marks, which AD ignores: to the directory they are one value\n"
     );
 }

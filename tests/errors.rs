@@ -168,15 +168,28 @@ fn replace_mixed_with_add() {
 fn conflicting_protocol_and_dn() {
     fails("principal,service,target,protocol\nvmhost1.contoso.com,cifs,fhost1,any\nvmhost1.contoso.com,cifs,fhost2,kerberos\n",
             &[], one("input.csv:3: column 'protocol': principal 'vmhost1.contoso.com': protocol 'kerberos' conflicts with 'any' on line 2"));
-    fails("principal,service,target,dn\nvmhost1.contoso.com,cifs,fhost1,\"CN=a,DC=x\"\nvmhost1.contoso.com,cifs,fhost2,\"CN=b,DC=x\"\n",
-            &[], one("input.csv:3: column 'dn': principal 'vmhost1.contoso.com': dn 'CN=b,DC=x' conflicts with 'CN=a,DC=x' on line 2"));
+    fails("principal,service,target,dn\nvmhost1.contoso.com,cifs,fhost1,\"CN=a,DC=contoso,DC=com\"\nvmhost1.contoso.com,cifs,fhost2,\"CN=b,DC=contoso,DC=com\"\n",
+            &[], one("input.csv:3: column 'dn': principal 'vmhost1.contoso.com': dn 'CN=b,DC=contoso,DC=com' conflicts with 'CN=a,DC=contoso,DC=com' on line 2"));
+    // A DN must lie in the principal's own domain.
+    fails("principal,service,target,dn\nvmhost1.contoso.com,cifs,fhost1,\"CN=a,DC=x\"\n",
+            &[], one("input.csv:2: column 'dn': 'CN=a,DC=x' is in domain 'x', but the principal 'vmhost1.contoso.com' is in 'contoso.com'; the DN must name the account in its own domain"));
 }
 
 #[test]
 fn short_names_need_a_domain() {
-    fails("principal,service,target\nvmhost1,cifs,fhost1\n", &[], "input.csv:2: column 'principal': 'vmhost1': the domain is unknown, so its DN cannot be derived; give --domain, an FQDN, or a dn column\n\
-         input.csv:2: column 'target': 'fhost1' is a short name and the domain is unknown; give --domain or write the FQDN\n\
-         error: 2 problems in the input; nothing was written\n");
+    fails("principal,service,target\nvmhost1,cifs,fhost1\n", &[], one("input.csv:2: column 'principal': 'vmhost1' is a short name and its domain is unknown: write its FQDN, give --domain, or a dn column; the target's domain is not assumed"));
+    // A user's domain is never its target's.
+    fails("principal,service,target,principal_type\nsvc-sql,MSSQLSvc,sql1.contoso.com,user\n", &[], one("input.csv:2: column 'principal': the domain of the account 'svc-sql' is unknown: give --domain or a dn column; the target's domain is not assumed, as an account of that name may exist in several domains"));
+}
+
+/// A SID or a GUID is not an account name: the AD module would look the
+/// account up by it.
+#[test]
+fn sids_and_guids_are_not_account_names() {
+    fails("principal,service,target,principal_type\nS-1-5-21-1111111111-2222222222-3333333333-500,http,web1.contoso.com,user\n", &["--domain", "contoso.com"],
+        one("input.csv:2: column 'principal': 'S-1-5-21-1111111111-2222222222-3333333333-500' is a SID, which the AD module would look up as a SID; give the account's name (sAMAccountName)"));
+    fails("principal,service,target,principal_type\n{0b5e3f2a-1c1d-4e4f-9a9b-0c0d0e0f1a1b},http,web1.contoso.com,gmsa\n", &["--domain", "contoso.com"],
+        one("input.csv:2: column 'principal': '{0b5e3f2a-1c1d-4e4f-9a9b-0c0d0e0f1a1b}' is a GUID, which the AD module would look up as an objectGUID; give the account's name (sAMAccountName)"));
 }
 
 #[test]

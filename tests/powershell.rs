@@ -87,11 +87,10 @@ struct Rendered {
 fn render(fixture_name: &str) -> Rendered {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture(fixture_name);
-    let r = run_in(
-        dir.path(),
-        &["render", f.to_str().unwrap(), "--out", "o"],
-        None,
-    );
+    let mut args = vec!["render", f.to_str().unwrap(), "--out", "o"];
+    let options = common::fixture_args(fixture_name);
+    args.extend(options.iter().map(String::as_str));
+    let r = run_in(dir.path(), &args, None);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let read = |n: &str| {
         let b = std::fs::read(dir.path().join("o").join(n)).unwrap();

@@ -136,7 +136,7 @@ fn user_account_and_gmsa() {
         "principal,service,target,principal_type\n\
          svc-web,http,web1.contoso.com,user\n\
          gmsa-web$,MSSQLSvc,sql1.contoso.com:1433,gmsa\n",
-        &[],
+        &["--domain", "contoso.com"],
     );
     assert_eq!(d.apply(&ldif(&c)).unwrap(), 2);
     assert_state(

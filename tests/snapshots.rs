@@ -14,7 +14,10 @@ fn every_artifact_of_every_fixture() {
         let dir = tempfile::tempdir().unwrap();
         let name = path.file_name().unwrap().to_str().unwrap();
         std::fs::copy(path, dir.path().join(name)).unwrap();
-        let r = run_in(dir.path(), &["render", name, "--out", "o"], None);
+        let mut args = vec!["render", name, "--out", "o"];
+        let options = common::fixture_args(name);
+        args.extend(options.iter().map(String::as_str));
+        let r = run_in(dir.path(), &args, None);
         assert_eq!(r.code, 0, "{}: {}", path.display(), r.stderr);
         for name in artifacts() {
             let text = std::fs::read_to_string(dir.path().join("o").join(name)).unwrap();

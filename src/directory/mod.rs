@@ -117,7 +117,7 @@ pub fn index_hosts(hosts: &mut HashSet<String>, e: &Entry, only: Option<&HashSet
         }
     };
     let mut add = |h: &str| {
-        let h = crate::names::lowercase(h);
+        let h = crate::names::fold(h);
         if let Some((short, _)) = h.split_once('.') {
             keep(short);
         }

@@ -23,7 +23,8 @@ pub struct PrincipalPlan {
     #[serde(rename = "type")]
     pub kind: PrincipalType,
     pub sam_account_name: String,
-    pub domain: Option<String>,
+    /// The account's DNS domain: with the sAMAccountName, its identity.
+    pub domain: String,
     pub dn: String,
     /// Where the DN comes from; a derived DN is an assumption to check.
     pub dn_source: DnSource,
@@ -71,16 +72,11 @@ pub struct UacChange {
     pub to: u32,
 }
 
-/// A computer principal's DNS name (lowercase), when its domain is known.
+/// A computer principal's DNS name (folded).
 pub fn computer_fqdn(p: &PrincipalPlan) -> Option<String> {
     let name = p.sam_account_name.strip_suffix('$')?;
     (p.kind == PrincipalType::Computer)
-        .then(|| {
-            p.domain
-                .as_ref()
-                .map(|d| format!("{name}.{d}").to_lowercase())
-        })
-        .flatten()
+        .then(|| crate::names::fold(&format!("{name}.{}", p.domain)).into_owned())
 }
 
 /// The whole plan.

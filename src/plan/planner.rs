@@ -9,7 +9,7 @@ use hashbrown::HashMap;
 
 use super::values::{number, row_values, SpnValue, ValueSet, Words};
 use super::warnings::{Message, Warning};
-use super::{Plan, PrincipalPlan};
+use super::{Plan, PrincipalPlan, Spns};
 use crate::config::Options;
 use crate::csv::header::{Field, Header};
 use crate::dn::{self, Dn};
@@ -42,7 +42,7 @@ struct Identity {
     written: Arc<str>,
     name: String,
     sam: String,
-    domain: Option<String>,
+    domain: String,
 }
 
 impl Identity {
@@ -52,7 +52,7 @@ impl Identity {
             written: p.written.into(),
             name: p.name.to_string(),
             sam: p.sam(),
-            domain: p.domain.as_deref().map(str::to_string),
+            domain: p.domain.to_string(),
         }
     }
 }
@@ -76,6 +76,9 @@ struct Account {
     /// the first row (its number among the account's rows).
     targets: HashMap<u32, (bool, bool, u32)>,
     comments: Vec<String>,
+    /// Whether a value holds text beyond ASCII (only such values can
+    /// differ in what AD ignores and kcdplan does not).
+    non_ascii: bool,
 }
 
 impl Account {
@@ -94,6 +97,7 @@ impl Account {
             replace: ValueSet::default(),
             targets: HashMap::new(),
             comments: Vec::new(),
+            non_ascii: false,
         }
     }
 
@@ -184,6 +188,7 @@ impl Account {
                 ));
             }
             set.insert(v, here, words);
+            self.non_ascii |= !words.is_ascii(v.written);
         }
     }
 
@@ -204,21 +209,18 @@ impl Account {
         let (p, Some(t)) = (&self.principal, &row.target) else {
             return warn;
         };
-        if let Some(pd) = &p.domain {
-            if t.fqdn_written && !t.domain().eq_ignore_ascii_case(pd) {
-                warn.push(format!(
-                    "target '{}' is in domain '{}' but the principal is in '{}'; classic constrained delegation does not cross domains (use resource-based delegation)",
-                    show(&t.fqdn),
-                    show(t.domain()),
-                    show(pd)
-                ));
-            }
+        let pd = &p.domain;
+        if t.fqdn_written && names::fold(t.domain()) != pd.as_str() {
+            warn.push(format!(
+                "target '{}' is in domain '{}' but the principal is in '{}'; classic constrained delegation does not cross domains (use resource-based delegation)",
+                show(&t.fqdn),
+                show(t.domain()),
+                show(pd)
+            ));
         }
         if p.kind == PrincipalType::Computer
             && t.short.eq_ignore_ascii_case(&p.name)
-            && p.domain
-                .as_deref()
-                .is_none_or(|d| t.domain().eq_ignore_ascii_case(d))
+            && names::fold(t.domain()) == p.domain.as_str()
         {
             warn.push(format!(
                 "principal '{}' delegates to itself ('{}')",
@@ -341,7 +343,8 @@ impl<'a> Planner<'a> {
     pub fn finish(mut self, problems: &mut Problems) -> Plan {
         let mut principals = Vec::with_capacity(self.accounts.len());
         let words = Arc::new(std::mem::take(&mut self.words));
-        // The list of warnings grows once, to its final size: at forest
+        // The list of warnings grows once, to its final size (but for rare
+        // warnings about values AD takes for one): at forest
         // size it is tens of MiB, and growing it step by step would copy
         // it each time.
         let coming: usize = (self.accounts.iter())
@@ -351,11 +354,9 @@ impl<'a> Planner<'a> {
         self.warnings.reserve_exact(coming + self.accounts.len());
         // Each host's name once, shared by every warning about it.
         let mut hosts = vec![None; words.folded_len()];
-        let reserved = self.warnings.capacity();
         for acc in std::mem::take(&mut self.accounts) {
             principals.push(self.close(acc, &words, &mut hosts));
         }
-        debug_assert_eq!(self.warnings.capacity(), reserved, "warnings miscounted");
         principals.sort_by_cached_key(|p| (p.dn.to_lowercase(), p.dn.clone()));
         // Two principals that resolve to one DN are one account written two ways.
         for w in principals.windows(2) {
@@ -402,13 +403,12 @@ impl<'a> Planner<'a> {
         let (dn, dn_source) = match &acc.dn {
             Some((d, _)) => (d.clone(), DnSource::Csv),
             None => {
-                let domain = p.domain.as_deref().expect("validated: domain or dn");
+                let domain = &p.domain;
                 let container = match &self.opts.container {
                     Some(c) => c.clone(),
                     None => dn::parse(default_container(p.kind)).expect("static DN"),
                 };
-                let parent =
-                    container.join(&dn::parse(&names::domain_dn(domain)).expect("domain DN"));
+                let parent = container.join(&Dn::of_domain(domain));
                 (Dn::child(&p.name, &parent), DnSource::Derived)
             }
         };
@@ -439,6 +439,23 @@ impl<'a> Planner<'a> {
                 warn(line, Message::MigrationWithoutAny(host.clone()));
             }
         }
+        let add = acc.add.into_spns(words);
+        let remove = acc.remove.into_spns(words);
+        let replace = acc.replace.into_spns(words);
+        if acc.non_ascii {
+            for (a, b) in [&add, &remove, &replace].into_iter().flat_map(alike_for_ad) {
+                self.warnings.push(Warning {
+                    line: acc.first_line,
+                    principal: p.written.clone(),
+                    message: format!(
+                        "'{}' and '{}' differ only in kana type or non-spacing marks, which AD ignores: to the directory they are one value",
+                        show(&a),
+                        show(&b)
+                    )
+                    .into(),
+                });
+            }
+        }
         PrincipalPlan {
             principal: p.written.to_string(),
             kind: p.kind,
@@ -447,9 +464,9 @@ impl<'a> Planner<'a> {
             dn: dn.to_string(),
             dn_source,
             mode,
-            add: acc.add.into_spns(words),
-            remove: acc.remove.into_spns(words),
-            replace: acc.replace.into_spns(words),
+            add,
+            remove,
+            replace,
             protocol: acc.protocol.map(|(p, _)| p),
             lines: acc.lines,
             comments: acc.comments,
@@ -457,6 +474,22 @@ impl<'a> Planner<'a> {
             delta: None,
         }
     }
+}
+
+/// Pairs of values that kcdplan keeps apart but AD takes for one (they
+/// differ only in kana type or non-spacing marks).
+fn alike_for_ad(values: &Spns) -> Vec<(String, String)> {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut pairs = Vec::new();
+    for v in values.iter() {
+        match seen.get(&names::ad_key(&v)) {
+            Some(first) => pairs.push((first.clone(), v)),
+            None => {
+                seen.insert(names::ad_key(&v), v);
+            }
+        }
+    }
+    pairs
 }
 
 fn default_container(kind: PrincipalType) -> &'static str {

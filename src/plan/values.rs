@@ -180,7 +180,7 @@ impl Words {
     }
 
     fn fold(&mut self, s: &str) -> u32 {
-        let f = names::lowercase(s);
+        let f = names::fold(s);
         let hash = self.hasher.hash_one(&*f);
         let folded = &self.folded;
         if let Some(&i) = self.by_folded.find(hash, |&i| *folded[i as usize] == *f) {
@@ -192,6 +192,11 @@ impl Words {
         self.by_folded
             .insert_unique(hash, i, |&i| hasher.hash_one(&*folded[i as usize]));
         i
+    }
+
+    /// Whether the value written as `p` is ASCII.
+    pub(super) fn is_ascii(&self, p: Parts) -> bool {
+        self.written(p.class).is_ascii() && self.written(p.host).is_ascii()
     }
 
     /// The folded form of a value written as `p`.

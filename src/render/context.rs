@@ -224,7 +224,7 @@ impl Object for PrincipalView {
             "principal" => Value::from(p.principal.as_str()),
             "type" => Value::from(p.kind.as_str()),
             "sam_account_name" => Value::from(p.sam_account_name.as_str()),
-            "domain" => some_str(p.domain.as_deref()),
+            "domain" => Value::from(p.domain.as_str()),
             "dn" => Value::from(p.dn.as_str()),
             "dn_source" => Value::from(p.dn_source.as_str()),
             "mode" => Value::from(p.mode.as_str()),

@@ -24,6 +24,15 @@ pub fn fixture(name: &str) -> PathBuf {
     repo().join("fixtures").join(name)
 }
 
+/// The options a fixture is planned with: `fixtures/NAME.args` beside
+/// `NAME.csv` (words separated by white space), else none.
+pub fn fixture_args(csv_name: &str) -> Vec<String> {
+    let args = fixture(csv_name).with_extension("args");
+    std::fs::read_to_string(args)
+        .map(|t| t.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// Runs kcdplan with `args` in `cwd`, feeding `stdin`.
 pub fn run_in(cwd: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     let spawn = || {
