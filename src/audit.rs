@@ -105,15 +105,16 @@ pub fn audit(path: &Path) -> Result<Audit> {
     })?;
     let mut findings = Vec::new();
     for a in &flagged {
+        let uac = a.uac.unwrap_or(0);
         let base = |kind| Finding {
             kind,
             sam_account_name: a.sam.clone(),
             dn: a.dn.clone(),
-            user_account_control: a.uac,
+            user_account_control: uac,
             targets: Vec::new(),
             allowed_principals: Vec::new(),
         };
-        if a.uac & uac::TRUSTED_FOR_DELEGATION != 0 && a.uac & uac::SERVER_TRUST_ACCOUNT == 0 {
+        if uac & uac::TRUSTED_FOR_DELEGATION != 0 && uac & uac::SERVER_TRUST_ACCOUNT == 0 {
             findings.push(base(Kind::Unconstrained));
         }
         if !a.delegate_to.is_empty() || a.protocol_transition() {
@@ -147,7 +148,7 @@ pub fn audit(path: &Path) -> Result<Audit> {
                 .collect();
             findings.push(f);
         }
-        if a.uac & uac::NOT_DELEGATED != 0 {
+        if uac & uac::NOT_DELEGATED != 0 {
             findings.push(base(Kind::Sensitive));
         }
     }

@@ -6,12 +6,15 @@
 //! export fails to apply instead of being overwritten.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use hashbrown::HashSet;
+use hashbrown::{HashMap, HashSet};
 
-use crate::directory::{self, Snapshot, Wanted};
+use crate::config::{Options, SpnForms};
+use crate::directory::{self, Account, Snapshot, Wanted};
+use crate::dn;
 use crate::error::{Location, Problem, Problems, Result};
-use crate::model::{file_name, uac, DnSource, ExportInfo, Mode, Protocol};
+use crate::model::{file_name, uac, DnSource, ExportInfo, Mode, PrincipalType, Protocol};
 use crate::names;
 use crate::plan::{
     computer_fqdn, Before, Delta, Message, Plan, PrincipalPlan, Spn, UacChange, Warning,
@@ -22,28 +25,39 @@ use crate::sanitize::echo;
 /// names the plan touches, resolves every principal and computes its
 /// change. `file` and `column` (the user's spelling of the principal
 /// column) locate problems in the CSV.
-pub fn plan_against(file: &str, column: &str, plan: &mut Plan, path: &Path) -> Result<ExportInfo> {
+pub fn plan_against(
+    file: &str,
+    column: &str,
+    opts: &Options,
+    plan: &mut Plan,
+    path: &Path,
+) -> Result<ExportInfo> {
     // The change set shares the plan's values: spelled out once.
     plan.spell_out();
     let snap = Snapshot::load(path, &wanted(plan))?;
     let mut problems = Problems::default();
-    apply(file, column, plan, &snap, &mut problems);
+    apply(file, column, opts, plan, &snap, &mut problems);
     problems.check()?;
     Ok(snap.info)
 }
 
-/// What the plan asks of the export: its principals' DNs or names, and
-/// its target hosts.
+/// What the plan asks of the export: its principals' identities, DNs and
+/// host names, and its target hosts.
 fn wanted(plan: &Plan) -> Wanted {
     let mut wanted = Wanted::default();
     for p in &plan.principals {
+        let sam = names::fold(&p.sam_account_name).into_owned();
+        wanted.sams.insert(sam.clone());
+        wanted.accounts.insert((p.domain.clone(), sam));
         if p.dn_source == DnSource::Csv {
-            wanted.dns.insert(p.dn.to_lowercase());
-        } else {
-            wanted.sams.insert(p.sam_account_name.to_lowercase());
-            if let Some(fqdn) = computer_fqdn(p) {
-                wanted.hosts.insert(fqdn);
+            if let Ok(dn) = dn::parse(&p.dn) {
+                wanted.dns.insert(dn.key());
+                let first = &dn.rdns[0][0].value;
+                wanted.first_rdns.insert(names::fold(first).into_owned());
             }
+        }
+        if let Some(fqdn) = computer_fqdn(p) {
+            wanted.hosts.insert(fqdn);
         }
         let mut target = |v: &str| {
             if let Some(h) = directory::spn_host(v) {
@@ -59,51 +73,198 @@ fn wanted(plan: &Plan) -> Wanted {
     wanted
 }
 
-/// Resolves every principal and computes its delta.
-fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problems: &mut Problems) {
-    let export = file_name(&snap.info.file.name);
-    let export_shared: std::sync::Arc<str> = export.as_str().into();
-    let mut warnings = Vec::new();
-    for p in &mut plan.principals {
-        let by_dn = p.dn_source == DnSource::Csv;
-        let found = if by_dn {
-            snap.by_dn(&p.dn)
-        } else {
-            snap.by_sam(&p.sam_account_name)
-                .or_else(|| computer_fqdn(p).and_then(|f| snap.by_host(&f)))
-        };
-        let Some(acct) = found else {
-            let how = if by_dn {
-                format!("DN '{}'", echo(&p.dn))
-            } else {
-                match computer_fqdn(p) {
-                    Some(f) => format!(
-                        "sAMAccountName '{}' and dNSHostName '{}'",
-                        echo(&p.sam_account_name),
-                        echo(&f)
-                    ),
-                    None => format!("sAMAccountName '{}'", echo(&p.sam_account_name)),
-                }
-            };
-            problems.push(Problem::new(
-                Location::cell(file, p.lines[0], column),
+/// Where problems with a principal are reported: the CSV and the
+/// principal column as the user spelled it, and the export.
+struct Places<'a> {
+    csv: &'a str,
+    column: &'a str,
+    export: &'a str,
+}
+
+impl Places<'_> {
+    fn principal(&self, p: &PrincipalPlan, message: String) -> Problem {
+        Problem::new(Location::cell(self.csv, p.lines[0], self.column), message)
+    }
+}
+
+/// The one account of the export that `p` names, or why there is none:
+/// looked up by its DN (when the CSV gives one), its dNSHostName (a
+/// computer) and its (domain, sAMAccountName); every way that finds an
+/// account must find the same one, and that account must be the one the
+/// CSV describes.
+fn resolve<'s>(p: &PrincipalPlan, snap: &'s Snapshot, at: &Places) -> Result<&'s Account, Problem> {
+    let fqdn = computer_fqdn(p);
+    let mut ways: Vec<(&'static str, String, Vec<&Account>)> = Vec::new();
+    if p.dn_source == DnSource::Csv {
+        let key = dn::parse(&p.dn).map(|d| d.key()).unwrap_or_default();
+        ways.push(("DN", p.dn.clone(), snap.by_dn(&key)));
+    }
+    if let Some(f) = &fqdn {
+        ways.push(("dNSHostName", f.clone(), snap.by_host(f)));
+    }
+    ways.push((
+        "sAMAccountName",
+        format!("{}' in domain '{}", p.sam_account_name, p.domain),
+        snap.by_account(&p.domain, &p.sam_account_name),
+    ));
+    let record = |a: &Account| format!("{} (line {})", echo(&a.dn), a.line);
+    for (how, value, found) in &ways {
+        if found.len() > 1 {
+            let all: Vec<String> = found.iter().map(|a| record(a)).collect();
+            return Err(at.principal(
+                p,
                 format!(
-                    "'{}' is not in the export {}: looked up by {how}",
+                    "'{}': the export {} holds {} accounts with {how} '{}': {}; which one is meant cannot be told",
                     echo(&p.principal),
-                    echo(&export)
+                    echo(at.export),
+                    found.len(),
+                    echo(value),
+                    all.join(", ")
+                ),
+            ));
+        }
+    }
+    let mut hits = ways
+        .iter()
+        .filter_map(|(how, _, f)| f.first().map(|a| (*how, *a)));
+    let Some((how, a)) = hits.next() else {
+        let looked: Vec<String> = (ways.iter())
+            .map(|(how, value, _)| format!("{how} '{}'", echo(value)))
+            .collect();
+        return Err(at.principal(
+            p,
+            format!(
+                "'{}' is not in the export {}: looked up by {}",
+                echo(&p.principal),
+                echo(at.export),
+                looked.join(" and ")
+            ),
+        ));
+    };
+    if let Some((other_how, b)) = hits.find(|(_, b)| b.line != a.line) {
+        return Err(at.principal(
+            p,
+            format!(
+                "'{}' names two accounts of the export {}: {} by {how}, and {} by {other_how}",
+                echo(&p.principal),
+                echo(at.export),
+                record(a),
+                record(b)
+            ),
+        ));
+    }
+    if a.domain != p.domain {
+        return Err(at.principal(
+            p,
+            format!(
+                "'{}' is in domain '{}', but the account the export {} has for it, {}, is in '{}'",
+                echo(&p.principal),
+                echo(&p.domain),
+                echo(at.export),
+                record(a),
+                echo(&a.domain)
+            ),
+        ));
+    }
+    if let (Some(f), Some(h)) = (&fqdn, &a.dns_host_name) {
+        if names::fold(h) != f.as_str() {
+            return Err(at.principal(
+                p,
+                format!(
+                    "'{}' is the host '{}', but the account {} of the export {} is the host '{}'",
+                    echo(&p.principal),
+                    echo(f),
+                    record(a),
+                    echo(at.export),
+                    echo(h)
+                ),
+            ));
+        }
+    }
+    if p.kind != PrincipalType::Computer && names::fold(&a.sam) != names::fold(&p.sam_account_name)
+    {
+        return Err(at.principal(
+            p,
+            format!(
+                "'{}' is the account '{}', but the account at its DN, {} in the export {}, is '{}'",
+                echo(&p.principal),
+                echo(&p.sam_account_name),
+                record(a),
+                echo(at.export),
+                echo(&a.sam)
+            ),
+        ));
+    }
+    if a.uac.is_none() {
+        return Err(Problem::new(
+            Location::line(at.export, a.line),
+            format!(
+                "{} has no userAccountControl, so its delegation flags cannot be seen; export the attribute (see kcdplan export-script)",
+                echo(&a.dn)
+            ),
+        ));
+    }
+    Ok(a)
+}
+
+/// Resolves every principal and computes its delta.
+fn apply(
+    file: &str,
+    column: &str,
+    opts: &Options,
+    plan: &mut Plan,
+    snap: &Snapshot,
+    problems: &mut Problems,
+) {
+    let export = file_name(&snap.info.file.name);
+    let at = Places {
+        csv: file,
+        column,
+        export: &export,
+    };
+    let export_shared: Arc<str> = export.as_str().into();
+    let mut warnings = Vec::new();
+    // Each account of the export, and the first principal that named it;
+    // principals in the order of the CSV, so that the later line is the
+    // one reported.
+    let mut named: HashMap<String, usize> = HashMap::new();
+    let mut order: Vec<usize> = (0..plan.principals.len()).collect();
+    order.sort_by_key(|&i| plan.principals[i].lines[0]);
+    for i in order {
+        let p = &plan.principals[i];
+        let acct = match resolve(p, snap, &at) {
+            Ok(a) => a,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        // Two principals that are one account: by SID, else by DN.
+        let id = acct.sid.clone().unwrap_or_else(|| acct.dn_key.clone());
+        if let Some(&first) = named.get(&id) {
+            let q = &plan.principals[first];
+            problems.push(at.principal(
+                p,
+                format!(
+                    "'{}' and '{}' (line {}) are one account of the export, {}: write it one way",
+                    echo(&p.principal),
+                    echo(&q.principal),
+                    q.lines[0],
+                    echo(&acct.dn)
                 ),
             ));
             continue;
-        };
+        }
+        named.insert(id, i);
+        let p = &mut plan.principals[i];
         p.dn = acct.dn.clone();
         p.dn_source = DnSource::Export;
+        p.sam_account_name = acct.sam.clone();
         let before = Before {
-            values: acct
-                .delegate_to
-                .iter()
+            values: (acct.delegate_to.iter())
                 .map(|v| Spn::from(v.as_str()))
                 .collect(),
-            user_account_control: acct.uac,
+            user_account_control: acct.uac.unwrap_or(0),
             protocol: if acct.protocol_transition() {
                 Protocol::Any
             } else {
@@ -111,18 +272,37 @@ fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problems: &
             },
         };
         p.delta = Some(delta(p, &before));
-        p.before = Some(before);
-        let missing = missing_hosts(p, snap);
-        if missing.is_empty() {
-            continue;
-        }
-        let principal: std::sync::Arc<str> = p.principal.as_str().into();
-        for host in missing {
+        let principal: Arc<str> = p.principal.as_str().into();
+        let mut warn = |message: Message| {
             warnings.push(Warning {
                 line: p.lines[0],
                 principal: principal.clone(),
-                message: Message::HostNotInExport(Box::new((host.into(), export_shared.clone()))),
-            });
+                message,
+            })
+        };
+        if p.kind == PrincipalType::User && acct.spns == 0 {
+            warn(format!(
+                "the user account '{}' has no servicePrincipalName in the export: an account without one cannot receive the service tickets that delegation passes on",
+                echo(&acct.sam)
+            )
+            .into());
+        }
+        if opts.spn_forms == SpnForms::Fqdn {
+            for (fqdn, short) in short_forms_left(p, &before) {
+                warn(format!(
+                    "'{}' stays: --spn-forms fqdn removes only '{}'; remove both forms (--spn-forms both) to end the delegation",
+                    echo(&short),
+                    echo(&fqdn)
+                )
+                .into());
+            }
+        }
+        p.before = Some(before);
+        for host in missing_hosts(p, snap) {
+            warn(Message::HostNotInExport(Box::new((
+                host.into(),
+                export_shared.clone(),
+            ))));
         }
     }
     plan.principals
@@ -132,9 +312,45 @@ fn apply(file: &str, column: &str, plan: &mut Plan, snap: &Snapshot, problems: &
     plan.warnings.dedup();
 }
 
+/// Values `p` removes in their FQDN form whose short form the account
+/// holds and keeps: (removed value, short form kept).
+fn short_forms_left(p: &PrincipalPlan, before: &Before) -> Vec<(String, String)> {
+    let held: HashSet<String> = (before.values.iter())
+        .map(|v| names::fold(v).into_owned())
+        .collect();
+    let removed: HashSet<String> = p
+        .remove
+        .iter()
+        .map(|v| names::fold(&v).into_owned())
+        .collect();
+    let mut left = Vec::new();
+    for v in p.remove.iter() {
+        let Some((class, rest)) = v.split_once('/') else {
+            continue;
+        };
+        let (host, port) = rest
+            .rsplit_once(':')
+            .map_or((rest, None), |(h, port)| (h, Some(port)));
+        let Some((short, _)) = names::split_label(host) else {
+            continue;
+        };
+        let short_form = match port {
+            Some(port) => format!("{class}/{short}:{port}"),
+            None => format!("{class}/{short}"),
+        };
+        let key = names::fold(&short_form).into_owned();
+        if held.contains(&key) && !removed.contains(&key) {
+            left.push((v, short_form));
+        }
+    }
+    left
+}
+
 fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
     fn lower<S: AsRef<str>>(v: impl IntoIterator<Item = S>) -> HashSet<String> {
-        v.into_iter().map(|s| s.as_ref().to_lowercase()).collect()
+        v.into_iter()
+            .map(|s| names::fold(s.as_ref()).into_owned())
+            .collect()
     }
     let current = lower(before.values.iter());
     let (delete, add): (Vec<Spn>, Vec<Spn>) = match p.mode {
@@ -144,12 +360,12 @@ fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
                 before
                     .values
                     .iter()
-                    .filter(|v| remove.contains(&v.to_lowercase()))
+                    .filter(|v| remove.contains(names::fold(v).as_ref()))
                     .cloned()
                     .collect(),
                 p.add
                     .iter_shared()
-                    .filter(|v| !current.contains(&v.to_lowercase()))
+                    .filter(|v| !current.contains(names::fold(v).as_ref()))
                     .collect(),
             )
         }
@@ -159,12 +375,12 @@ fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
                 before
                     .values
                     .iter()
-                    .filter(|v| !want.contains(&v.to_lowercase()))
+                    .filter(|v| !want.contains(names::fold(v).as_ref()))
                     .cloned()
                     .collect(),
                 p.replace
                     .iter_shared()
-                    .filter(|v| !current.contains(&v.to_lowercase()))
+                    .filter(|v| !current.contains(names::fold(v).as_ref()))
                     .collect(),
             )
         }
@@ -173,7 +389,7 @@ fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
     let mut after: Vec<Spn> = before
         .values
         .iter()
-        .filter(|v| !deleted.contains(&v.to_lowercase()))
+        .filter(|v| !deleted.contains(names::fold(v).as_ref()))
         .cloned()
         .collect();
     after.extend(add.iter().cloned());

@@ -242,3 +242,19 @@ fn not_utf8_reports_the_byte_offset() {
         .run();
     assert_eq!(ran.listing(), ["input.csv"]);
 }
+
+/// Two principals with one DN are one account, however the DN is written:
+/// attribute types by OID, case beyond ASCII.
+#[test]
+fn one_dn_written_two_ways_is_one_account() {
+    fails("principal,service,target,dn\n\
+           pc1.contoso.com,cifs,fs1,\"CN=PC1,CN=Computers,DC=contoso,DC=com\"\n\
+           pc2.contoso.com,cifs,fs1,\"2.5.4.3=pc1,cn=computers,DC=Contoso,DC=com\"\n",
+        &[],
+        one("input.csv:3: column 'principal': 'pc2.contoso.com' and 'pc1.contoso.com' (line 2) have the same DN 'CN=PC1,CN=Computers,DC=contoso,DC=com'; write the account one way"));
+    fails("principal,service,target,dn\n\
+           a.contoso.com,cifs,fs1,\"CN=M\u{DC}LLER-PC,DC=contoso,DC=com\"\n\
+           b.contoso.com,cifs,fs1,\"CN=m\u{FC}ller-pc,DC=contoso,DC=com\"\n",
+        &[],
+        one("input.csv:3: column 'principal': 'b.contoso.com' and 'a.contoso.com' (line 2) have the same DN 'CN=M\u{DC}LLER-PC,DC=contoso,DC=com'; write the account one way"));
+}

@@ -185,7 +185,7 @@ fn principal_missing_from_the_export_is_a_located_error() {
     assert_eq!(r.code, 1);
     assert_eq!(
         r.stderr,
-        "hosts.csv:3: column 'principal': 'ghost.contoso.com' is not in the export export.ldif: looked up by sAMAccountName 'GHOST$' and dNSHostName 'ghost.contoso.com'\n\
+        "hosts.csv:3: column 'principal': 'ghost.contoso.com' is not in the export export.ldif: looked up by dNSHostName 'ghost.contoso.com' and sAMAccountName 'GHOST$' in domain 'contoso.com'\n\
          error: 1 problem in the input; nothing was written\n"
     );
 }

@@ -91,7 +91,9 @@ pub fn plan_reader(
         None => None,
         Some(path) => {
             let column = column.unwrap_or_else(|| Field::Principal.name().into());
-            Some(current::plan_against(name, &column, &mut plan, path)?)
+            Some(current::plan_against(
+                name, &column, &options, &mut plan, path,
+            )?)
         }
     };
     Ok(Planned {

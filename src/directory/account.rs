@@ -1,9 +1,11 @@
 //! One account of an export, as the plan and the audit read it.
 
 use super::descriptor;
+use crate::dn;
 use crate::error::{Error, Location, Problem, Result};
 use crate::ldif::reader::Entry;
 use crate::model::uac;
+use crate::names;
 use crate::sanitize::echo;
 
 /// One account of the export.
@@ -11,10 +13,18 @@ use crate::sanitize::echo;
 pub struct Account {
     pub line: u64,
     pub dn: String,
+    /// The DN as AD compares it ([`dn::Dn::key`]).
+    pub dn_key: String,
+    /// The domain the DN lies in (folded; empty for a DN that does not
+    /// parse).
+    pub domain: String,
     pub sam: String,
     pub dns_host_name: Option<String>,
-    pub uac: u32,
+    /// `None`: the export does not say.
+    pub uac: Option<u32>,
     pub sid: Option<String>,
+    /// How many servicePrincipalName values the account holds.
+    pub spns: usize,
     pub delegate_to: Vec<String>,
     /// SIDs allowed to delegate to this account (resource-based).
     pub rbcd: Vec<String>,
@@ -27,7 +37,14 @@ impl Account {
             return Ok(None);
         };
         let bad = |what: String| Error::input(Problem::new(Location::line(file, e.line), what));
-        let uac = uac_of(file, e)?;
+        let uac = match e.text("useraccountcontrol") {
+            None => None,
+            Some(_) => Some(uac_of(file, e)?),
+        };
+        let (dn_key, domain) = match dn::parse(&e.dn) {
+            Ok(d) => (d.key(), d.domain().unwrap_or_default()),
+            Err(_) => (names::fold(&e.dn).into_owned(), String::new()),
+        };
         let sid = match e.values("objectsid").next() {
             None => None,
             Some(v) => Some(
@@ -48,6 +65,8 @@ impl Account {
         Ok(Some(Account {
             line: e.line,
             dn: e.dn.to_string(),
+            dn_key,
+            domain,
             sam: sam.to_string(),
             dns_host_name: e.text("dnshostname").map(str::to_string),
             uac,
@@ -57,11 +76,13 @@ impl Account {
                 .map(str::to_string)
                 .collect(),
             rbcd,
+            spns: e.values("serviceprincipalname").count(),
         }))
     }
 
+    /// Whether "use any authentication protocol" is on (unknown: off).
     pub fn protocol_transition(&self) -> bool {
-        self.uac & uac::TRUSTED_TO_AUTH_FOR_DELEGATION != 0
+        self.uac.unwrap_or(0) & uac::TRUSTED_TO_AUTH_FOR_DELEGATION != 0
     }
 }
 

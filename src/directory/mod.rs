@@ -14,17 +14,25 @@ pub use account::Account;
 use crate::error::Result;
 use crate::ldif::reader::{self, Entry};
 use crate::model::ExportInfo;
+use crate::names;
 
-/// What the plan asks of the export.
+/// What the plan asks of the export: every key is folded
+/// ([`crate::names::fold`]).
 #[derive(Debug, Default)]
 pub struct Wanted {
-    pub dns: HashSet<String>,
+    /// Each principal's (domain, sAMAccountName).
+    pub accounts: HashSet<(String, String)>,
+    /// Their sAMAccountNames alone: records of other names are passed
+    /// over before their DN is parsed.
     pub sams: HashSet<String>,
-    /// Computer FQDNs, to find an account whose sAMAccountName differs
-    /// from its host name.
+    /// The DN keys ([`crate::dn::Dn::key`]) of principals the CSV gives a
+    /// DN for, and the values of their first RDNs (a cheap first look).
+    pub dns: HashSet<String>,
+    pub first_rdns: HashSet<String>,
+    /// Computer FQDNs, looked up by dNSHostName.
     pub hosts: HashSet<String>,
-    /// Hosts the plan delegates to (lowercase, as written in the values):
-    /// the only host names worth keeping from the export.
+    /// Hosts the plan delegates to (as written in the values): the only
+    /// host names worth keeping from the export.
     pub targets: HashSet<String>,
 }
 
@@ -33,10 +41,10 @@ pub struct Wanted {
 pub struct Snapshot {
     pub info: ExportInfo,
     pub accounts: Vec<Account>,
-    by_dn: HashMap<String, usize>,
-    by_sam: HashMap<String, usize>,
-    by_host: HashMap<String, usize>,
-    /// Lowercase host names (FQDN and first label) from dNSHostName and
+    by_account: HashMap<(String, String), Vec<usize>>,
+    by_dn: HashMap<String, Vec<usize>>,
+    by_host: HashMap<String, Vec<usize>>,
+    /// Folded host names (FQDN and first label) from dNSHostName and
     /// every servicePrincipalName, among the plan's target hosts.
     pub hosts: HashSet<String>,
 }
@@ -49,60 +57,94 @@ impl Snapshot {
         let mut hosts = HashSet::new();
         let info = reader::read(path, |e| {
             index_hosts(&mut hosts, &e, Some(&wanted.targets));
-            let dn_hit = wanted.dns.contains(&e.dn.to_lowercase());
-            let sam_hit = e
-                .text("samaccountname")
-                .is_some_and(|s| wanted.sams.contains(&s.to_lowercase()));
-            let host_hit = e
-                .text("dnshostname")
-                .is_some_and(|h| wanted.hosts.contains(&h.to_lowercase()));
-            if dn_hit || sam_hit || host_hit {
-                if let Some(a) = Account::from_entry(&file, &e)? {
-                    accounts.push(a);
-                }
+            let sam = e.text("samaccountname").map(names::fold);
+            let host = e.text("dnshostname").map(names::fold);
+            let maybe = sam
+                .as_ref()
+                .is_some_and(|s| wanted.sams.contains(s.as_ref()))
+                || host
+                    .as_ref()
+                    .is_some_and(|h| wanted.hosts.contains(h.as_ref()))
+                || match first_rdn_value(&e.dn) {
+                    Some(v) => wanted.first_rdns.contains(&v),
+                    // Escaped: only the parsed DN can tell.
+                    None => !wanted.dns.is_empty(),
+                };
+            if !maybe {
+                return Ok(());
+            }
+            let Some(a) = Account::from_entry(&file, &e)? else {
+                return Ok(());
+            };
+            let keep = wanted
+                .accounts
+                .contains(&(a.domain.clone(), names::fold(&a.sam).into_owned()))
+                || host.is_some_and(|h| wanted.hosts.contains(h.as_ref()))
+                || wanted.dns.contains(&a.dn_key);
+            if keep {
+                accounts.push(a);
             }
             Ok(())
         })?;
-        let mut by_dn = HashMap::new();
-        let mut by_sam = HashMap::new();
-        let mut by_host = HashMap::new();
-        for (i, a) in accounts.iter().enumerate() {
-            by_dn.insert(a.dn.to_lowercase(), i);
-            by_sam.entry(a.sam.to_lowercase()).or_insert(i);
-            if let Some(h) = &a.dns_host_name {
-                by_host.entry(h.to_lowercase()).or_insert(i);
-            }
-        }
-        Ok(Snapshot {
+        let mut snap = Snapshot {
             info,
             accounts,
-            by_dn,
-            by_sam,
-            by_host,
+            by_account: HashMap::new(),
+            by_dn: HashMap::new(),
+            by_host: HashMap::new(),
             hosts,
-        })
+        };
+        for (i, a) in snap.accounts.iter().enumerate() {
+            let sam = names::fold(&a.sam).into_owned();
+            snap.by_account
+                .entry((a.domain.clone(), sam))
+                .or_default()
+                .push(i);
+            snap.by_dn.entry(a.dn_key.clone()).or_default().push(i);
+            if let Some(h) = &a.dns_host_name {
+                snap.by_host
+                    .entry(names::fold(h).into_owned())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        Ok(snap)
     }
 
-    pub fn by_dn(&self, dn: &str) -> Option<&Account> {
-        self.by_dn
-            .get(&dn.to_lowercase())
-            .map(|&i| &self.accounts[i])
+    /// The accounts with this DN key.
+    pub fn by_dn(&self, key: &str) -> Vec<&Account> {
+        self.all(self.by_dn.get(key))
     }
 
-    pub fn by_sam(&self, sam: &str) -> Option<&Account> {
-        self.by_sam
-            .get(&sam.to_lowercase())
-            .map(|&i| &self.accounts[i])
+    /// The accounts of `domain` with this sAMAccountName.
+    pub fn by_account(&self, domain: &str, sam: &str) -> Vec<&Account> {
+        let key = (domain.to_string(), names::fold(sam).into_owned());
+        self.all(self.by_account.get(&key))
     }
 
-    pub fn by_host(&self, fqdn: &str) -> Option<&Account> {
-        self.by_host
-            .get(&fqdn.to_lowercase())
-            .map(|&i| &self.accounts[i])
+    /// The accounts with this dNSHostName.
+    pub fn by_host(&self, fqdn: &str) -> Vec<&Account> {
+        self.all(self.by_host.get(names::fold(fqdn).as_ref()))
+    }
+
+    fn all(&self, found: Option<&Vec<usize>>) -> Vec<&Account> {
+        found.map_or_else(Vec::new, |v| v.iter().map(|&i| &self.accounts[i]).collect())
     }
 
     pub fn host_exists(&self, host: &str) -> bool {
-        self.hosts.contains(&host.to_lowercase())
+        self.hosts.contains(names::fold(host).as_ref())
+    }
+}
+
+/// The value of a DN's first RDN as written, folded; `None` when it holds
+/// escapes or several values (then only the parsed DN can tell). For a
+/// quick look at each record of an export, before parsing any DN.
+pub fn first_rdn_value(dn: &str) -> Option<String> {
+    let (_, rest) = dn.split_once('=')?;
+    let end = rest.find([',', '+', '\\']).unwrap_or(rest.len());
+    match rest.as_bytes().get(end) {
+        Some(b'\\') | Some(b'+') => None,
+        _ => Some(names::fold(rest[..end].trim()).into_owned()),
     }
 }
 
@@ -117,7 +159,7 @@ pub fn index_hosts(hosts: &mut HashSet<String>, e: &Entry, only: Option<&HashSet
         }
     };
     let mut add = |h: &str| {
-        let h = crate::names::fold(h);
+        let h = names::fold(h);
         if let Some((short, _)) = h.split_once('.') {
             keep(short);
         }

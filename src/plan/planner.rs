@@ -358,26 +358,30 @@ impl<'a> Planner<'a> {
             principals.push(self.close(acc, &words, &mut hosts));
         }
         principals.sort_by_cached_key(|p| (p.dn.to_lowercase(), p.dn.clone()));
-        // Two principals that resolve to one DN are one account written two ways.
-        for w in principals.windows(2) {
-            if w[0].dn.eq_ignore_ascii_case(&w[1].dn) {
-                let (first, second) = if w[0].lines[0] < w[1].lines[0] {
-                    (&w[0], &w[1])
-                } else {
-                    (&w[1], &w[0])
-                };
-                problems.push(Problem::new(
-                    self.at(second.lines[0], Field::Principal),
+        // Two principals with one DN (as AD compares DNs) are one account
+        // written two ways; the later line is the one reported.
+        let mut by_line: Vec<&PrincipalPlan> = principals.iter().collect();
+        by_line.sort_by_key(|p| p.lines[0]);
+        let mut seen: HashMap<String, &PrincipalPlan> = HashMap::new();
+        for p in by_line.iter().copied() {
+            let key = dn::parse(&p.dn).map_or_else(|_| p.dn.to_lowercase(), |d| d.key());
+            match seen.get(&key) {
+                Some(first) => problems.push(Problem::new(
+                    self.at(p.lines[0], Field::Principal),
                     format!(
                         "'{}' and '{}' (line {}) have the same DN '{}'; write the account one way",
-                        echo(&second.principal),
+                        echo(&p.principal),
                         echo(&first.principal),
                         first.lines[0],
                         echo(&first.dn)
                     ),
-                ));
+                )),
+                None => {
+                    seen.insert(key, p);
+                }
             }
         }
+        drop(seen);
         let mut warnings = self.warnings;
         // Equal warnings read the same: their order among themselves does not show.
         warnings.sort_unstable();

@@ -11,6 +11,33 @@ use std::sync::OnceLock;
 
 pub const BASE_DN: &str = "DC=contoso,DC=com";
 
+/// A test domain: the default one, `contoso.com`, and a second one of
+/// the same forest's names, `emea.contoso.com`, that holds accounts of the
+/// same names (a forest as kcdplan sees it through exports).
+pub struct Realm {
+    realm: &'static str,
+    netbios: &'static str,
+    sid: &'static str,
+    pub base_dn: &'static str,
+    folder: &'static str,
+}
+
+pub const CONTOSO: Realm = Realm {
+    realm: "CONTOSO.COM",
+    netbios: "CONTOSO",
+    sid: "S-1-5-21-1111111111-2222222222-3333333333",
+    base_dn: BASE_DN,
+    folder: "samba-base",
+};
+
+pub const EMEA: Realm = Realm {
+    realm: "EMEA.CONTOSO.COM",
+    netbios: "EMEA",
+    sid: "S-1-5-21-1444444444-1555555555-1666666666",
+    base_dn: "DC=emea,DC=contoso,DC=com",
+    folder: "samba-base-emea",
+};
+
 /// The DN of a computer in the default container.
 pub fn dn(cn: &str) -> String {
     format!("CN={cn},CN=Computers,{BASE_DN}")
@@ -22,12 +49,14 @@ const PACKAGES: &str = "samba-common-bin samba-ad-provision samba-dsdb-modules s
 /// Debian 12 with Samba 4.17: none. Anything on stderr fails the apply.
 const HARMLESS_STDERR: &[&str] = &[];
 
-/// Accounts every test domain holds, created at provisioning time. The
-/// 200 `HOSTnnn` computers serve the large-plan test.
-fn seed_ldif() -> String {
+/// Accounts a test domain holds, created at provisioning time. The 200
+/// `HOSTnnn` computers serve the large-plan test; `HV01` and `svc-sql`
+/// are in both domains.
+fn seed_ldif(realm: &Realm) -> String {
+    let base = realm.base_dn;
     let mut s = String::new();
-    let mut computer = |cn: &str, parent: &str, class: &str| {
-        let dn = format!("CN={cn},{parent},{BASE_DN}");
+    let computer = |s: &mut String, cn: &str, parent: &str, class: &str| {
+        let dn = format!("CN={cn},{parent},{base}");
         let sam = format!("{}$", cn.trim_end_matches('$'));
         s.push_str(&format!(
             "dn{}\nobjectClass: {class}\nsAMAccountName{}\nuserAccountControl: 4096\n",
@@ -39,38 +68,63 @@ fn seed_ldif() -> String {
         }
         s.push('\n');
     };
-    for cn in ["VMHOST1", "VMHOST2", "FHOST1", "SQL1", "WEB1", "MÜLLER-PC"] {
-        computer(cn, "CN=Computers", "computer");
+    let user = |s: &mut String, dn: &str, sam: &str| {
+        s.push_str(&format!(
+            "dn{}\nobjectClass: user\nsAMAccountName{}\nuserAccountControl: 514\n\n",
+            kcdplan::ldif::writer::value_spec(dn),
+            kcdplan::ldif::writer::value_spec(sam)
+        ));
+    };
+    if realm.base_dn != BASE_DN {
+        for cn in ["HV01", "FS1"] {
+            computer(&mut s, cn, "CN=Computers", "computer");
+        }
+        user(&mut s, &format!("CN=svc-sql,CN=Users,{base}"), "svc-sql");
+        return s;
     }
+    for cn in [
+        "VMHOST1",
+        "VMHOST2",
+        "FHOST1",
+        "SQL1",
+        "WEB1",
+        "MÜLLER-PC",
+        "HV01",
+    ] {
+        computer(&mut s, cn, "CN=Computers", "computer");
+    }
+    user(&mut s, &format!("CN=svc-sql,CN=Users,{base}"), "svc-sql");
     for i in 1..=200 {
-        computer(&format!("HOST{i:03}"), "CN=Computers", "computer");
+        computer(&mut s, &format!("HOST{i:03}"), "CN=Computers", "computer");
     }
     computer(
+        &mut s,
         "gmsa-web",
         "CN=Managed Service Accounts",
         "msDS-GroupManagedServiceAccount",
     );
+    // A computer outside the default container, where a derived DN is wrong.
+    s.push_str(&format!(
+        "dn: OU=Servers,{base}\nobjectClass: organizationalUnit\n\n"
+    ));
+    computer(&mut s, "APP1", "OU=Servers", "computer");
     // Names that need escaping or base64, for the hostile-input tests.
-    let ou = format!("OU=O'Brien \u{2018}Team\u{2019} \u{201B}x\u{201A},{BASE_DN}");
+    let ou = format!("OU=O'Brien \u{2018}Team\u{2019} \u{201B}x\u{201A},{base}");
     s.push_str(&format!(
         "dn{}\nobjectClass: organizationalUnit\n\n",
         kcdplan::ldif::writer::value_spec(&ou)
     ));
     let users = [
-        (format!("CN=svc-web,CN=Users,{BASE_DN}"), "svc-web"),
-        (format!("CN=Svc\\, Web,CN=Users,{BASE_DN}"), "svc-web2"),
+        (format!("CN=svc-web,CN=Users,{base}"), "svc-web"),
+        (format!("CN=Svc\\, Web,CN=Users,{base}"), "svc-web2"),
         (format!("CN=O'Brien\\, Svc,{ou}"), "svc-o'brien"),
         (
-            format!("CN=a\\+b\\=c#\\;\\<\\>\\\",CN=Users,{BASE_DN}"),
+            format!("CN=a\\+b\\=c#\\;\\<\\>\\\",CN=Users,{base}"),
             "svc-plus",
         ),
     ];
     for (dn, sam) in users {
-        s.push_str(&format!(
-            "dn{}\nobjectClass: user\nsAMAccountName{}\nuserAccountControl: 514\n\n",
-            kcdplan::ldif::writer::value_spec(&dn),
-            kcdplan::ldif::writer::value_spec(sam)
-        ));
+        user(&mut s, &dn, sam);
     }
     s
 }
@@ -88,15 +142,16 @@ fn have_tools() -> bool {
 }
 
 static BASE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+static BASE_EMEA: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 
 fn run(cmd: &mut Command) -> Result<std::process::Output, String> {
     cmd.output().map_err(|e| format!("{cmd:?}: {e}"))
 }
 
-fn provision() -> Result<PathBuf, String> {
+fn provision(realm: &Realm) -> Result<PathBuf, String> {
     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let base = root.join("samba-base");
-    let stamp = format!("{}\n{}", env!("CARGO_PKG_VERSION"), seed_ldif());
+    let base = root.join(realm.folder);
+    let stamp = format!("{}\n{}", env!("CARGO_PKG_VERSION"), seed_ldif(realm));
     if std::fs::read_to_string(base.join("kcdplan-stamp"))
         .ok()
         .as_deref()
@@ -104,7 +159,7 @@ fn provision() -> Result<PathBuf, String> {
     {
         return Ok(base);
     }
-    let tmp = root.join(format!("samba-base.tmp{}", std::process::id()));
+    let tmp = root.join(format!("{}.tmp{}", realm.folder, std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let out = run(Command::new("samba-tool").args([
         "domain",
@@ -112,13 +167,13 @@ fn provision() -> Result<PathBuf, String> {
         "-s",
         "/dev/null",
         &format!("--targetdir={}", tmp.display()),
-        "--realm=CONTOSO.COM",
-        "--domain=CONTOSO",
+        &format!("--realm={}", realm.realm),
+        &format!("--domain={}", realm.netbios),
         "--server-role=dc",
         "--dns-backend=NONE",
         "--host-name=DC1",
         "--adminpass=Passw0rd!Lab",
-        "--domain-sid=S-1-5-21-1111111111-2222222222-3333333333",
+        &format!("--domain-sid={}", realm.sid),
     ]))?;
     if !out.status.success() {
         return Err(format!(
@@ -127,9 +182,10 @@ fn provision() -> Result<PathBuf, String> {
         ));
     }
     let seed = tmp.join("seed.ldif");
-    std::fs::write(&seed, seed_ldif()).unwrap();
+    std::fs::write(&seed, seed_ldif(realm)).unwrap();
     let d = Domain {
         dir: tmp.clone(),
+        base_dn: realm.base_dn,
         _keep: None,
     };
     let out = run(Command::new("ldbadd").args(d.ldb_args()).arg(&seed))?;
@@ -157,9 +213,10 @@ fn rewrite_conf(dir: &Path, old: &Path) {
     .unwrap();
 }
 
-/// One throwaway copy of the test domain.
+/// One throwaway copy of a test domain.
 pub struct Domain {
     pub dir: PathBuf,
+    pub base_dn: &'static str,
     _keep: Option<tempfile::TempDir>,
 }
 
@@ -167,6 +224,11 @@ impl Domain {
     /// A fresh copy, or `None` when Samba tests are explicitly skipped.
     /// Fails loudly when Samba is missing.
     pub fn new() -> Option<Domain> {
+        Domain::of(&CONTOSO)
+    }
+
+    /// A fresh copy of `realm`'s domain, as [`Domain::new`].
+    pub fn of(realm: &'static Realm) -> Option<Domain> {
         if std::env::var("KCDPLAN_SKIP_SAMBA").as_deref() == Ok("1") {
             eprintln!("\n*** SKIPPED: Samba AD test (KCDPLAN_SKIP_SAMBA=1); the LDIF was NOT checked against a directory ***\n");
             return None;
@@ -178,8 +240,13 @@ impl Domain {
                  or run tests/run.sh, which installs them. To skip these tests explicitly, set KCDPLAN_SKIP_SAMBA=1."
             );
         }
-        let base = BASE
-            .get_or_init(provision)
+        let cell = if realm.base_dn == BASE_DN {
+            &BASE
+        } else {
+            &BASE_EMEA
+        };
+        let base = cell
+            .get_or_init(|| provision(realm))
             .as_ref()
             .unwrap_or_else(|e| panic!("{e}"));
         let keep = tempfile::tempdir().unwrap();
@@ -194,6 +261,7 @@ impl Domain {
         rewrite_conf(&dir, base);
         Some(Domain {
             dir,
+            base_dn: realm.base_dn,
             _keep: Some(keep),
         })
     }
@@ -256,7 +324,11 @@ impl Domain {
     pub fn export(&self, path: &Path) {
         let out = run(Command::new("ldbsearch")
             .args(self.ldb_args())
-            .args(["-b", BASE_DN, "(|(objectClass=computer)(objectClass=user))"])
+            .args([
+                "-b",
+                self.base_dn,
+                "(|(objectClass=computer)(objectClass=user))",
+            ])
             .args([
                 "objectClass",
                 "sAMAccountName",
