@@ -16,7 +16,12 @@
     The JSON backup file written by apply.ps1 (required).
 
 .PARAMETER Server
-    Domain controller or domain to use; passed to every AD cmdlet.
+    Domain controller to use for every account, when the plan changes
+    accounts of one domain only. Default: each account's own domain.
+
+.PARAMETER DomainServer
+    Domain controller per domain, for a plan that changes accounts of
+    several domains: @{ 'contoso.com' = 'dc1.contoso.com' }.
 
 .PARAMETER Credential
     Credential for every AD cmdlet; default: the current user.
@@ -30,6 +35,7 @@
 param(
     [string] $BackupPath,
     [string] $Server,
+    [hashtable] $DomainServer = @{},
     [System.Management.Automation.PSCredential] $Credential
 )
 
@@ -42,9 +48,28 @@ if (-not (Test-Path -LiteralPath $BackupPath -PathType Leaf)) {
     throw ('Backup file {0} not found. Nothing was changed.' -f $BackupPath)
 }
 
-$AdParams = @{}
-if ($Server) { $AdParams['Server'] = $Server }
-if ($Credential) { $AdParams['Credential'] = $Credential }
+# The domains of the accounts this plan changes; each account is looked
+# up and restored in its own.
+$Domains = @(
+{% for d in domains %}
+    {{ d }}
+{% endfor %}
+)
+if ($Server -and $Domains.Count -gt 1) {
+    throw ('-Server names one domain controller, but this plan changes accounts of {0} domains ({1}); give -DomainServer instead. Nothing was changed.' -f $Domains.Count, ($Domains -join ', '))
+}
+
+function Get-KcdAdParams {
+    param([Parameter(Mandatory = $true)] [string] $Domain)
+    $p = @{ Server = $Domain }
+    if ($DomainServer.ContainsKey($Domain)) {
+        $p['Server'] = $DomainServer[$Domain]
+    } elseif ($Server) {
+        $p['Server'] = $Server
+    }
+    if ($Credential) { $p['Credential'] = $Credential }
+    $p
+}
 
 $Attribute = 'msDS-AllowedToDelegateTo'
 $TrustedToAuthFlag = 0x1000000
@@ -67,10 +92,14 @@ foreach ($r in $records) {
     if ($PlannedKeys -notcontains $r.Key) {
         throw ('Backup file {0} names {1}, which this plan does not change: wrong backup file? Nothing was changed.' -f $BackupPath, $r.Key)
     }
+    if ($Domains -notcontains $r.Domain) {
+        throw ('Backup file {0}: {1} is in domain {2}, not one this plan changes: wrong backup file? Nothing was changed.' -f $BackupPath, $r.Key, $r.Domain)
+    }
 }
 
 foreach ($r in $records) {
-    $a = Get-ADObject -Identity $r.ObjectGuid -Properties $Properties @AdParams
+    $ad = Get-KcdAdParams -Domain $r.Domain
+    $a = Get-ADObject -Identity $r.ObjectGuid -Properties $Properties @ad
     $saved = @($r.AllowedToDelegateTo | Where-Object { $null -ne $_ } | ForEach-Object { [string]$_ })
     $current = @()
     $p = $a.PSObject.Properties[$Attribute]
@@ -80,11 +109,11 @@ foreach ($r in $records) {
     if (-not $same) {
         if ($saved.Count -eq 0) {
             if ($PSCmdlet.ShouldProcess($a.DistinguishedName, ('Clear {0}' -f $Attribute))) {
-                Set-ADObject -Identity $a.ObjectGUID -Clear $Attribute -Confirm:$false @AdParams
+                Set-ADObject -Identity $a.ObjectGUID -Clear $Attribute -Confirm:$false @ad
                 $Changes.Add(('{0}: cleared {1}' -f $r.SamAccountName, $Attribute))
             }
         } elseif ($PSCmdlet.ShouldProcess($a.DistinguishedName, ('Restore {0}: {1}' -f $Attribute, ($saved -join ', ')))) {
-            Set-ADObject -Identity $a.ObjectGUID -Replace @{ $Attribute = [string[]]$saved } -Confirm:$false @AdParams
+            Set-ADObject -Identity $a.ObjectGUID -Replace @{ $Attribute = [string[]]$saved } -Confirm:$false @ad
             $Changes.Add(('{0}: restored {1} value(s)' -f $r.SamAccountName, $saved.Count))
         }
     }
@@ -92,7 +121,7 @@ foreach ($r in $records) {
     $now = ($null -ne $uac -and $null -ne $uac.Value -and (([int64]$uac.Value -band $TrustedToAuthFlag) -ne 0))
     $want = [bool]$r.TrustedToAuthForDelegation
     if ($now -ne $want -and $PSCmdlet.ShouldProcess($a.DistinguishedName, ('Set TrustedToAuthForDelegation to {0}' -f $want))) {
-        Set-ADAccountControl -Identity $a.ObjectGUID -TrustedToAuthForDelegation $want -Confirm:$false @AdParams
+        Set-ADAccountControl -Identity $a.ObjectGUID -TrustedToAuthForDelegation $want -Confirm:$false @ad
         $Changes.Add(('{0}: TrustedToAuthForDelegation set to {1}' -f $r.SamAccountName, $want))
     }
 }

@@ -258,3 +258,13 @@ fn one_dn_written_two_ways_is_one_account() {
         &[],
         one("input.csv:3: column 'principal': 'b.contoso.com' and 'a.contoso.com' (line 2) have the same DN 'CN=M\u{DC}LLER-PC,DC=contoso,DC=com'; write the account one way"));
 }
+
+/// One account (domain, sAMAccountName) is of one type.
+#[test]
+fn one_account_of_two_types() {
+    fails("principal,service,target,principal_type\n\
+           hv01.contoso.com,cifs,fs1,computer\n\
+           HV01$,cifs,fs1,gmsa\n",
+        &["--domain", "contoso.com"],
+        one("input.csv:3: column 'principal_type': principal 'HV01$': type 'gmsa' conflicts with 'computer' on line 2"));
+}

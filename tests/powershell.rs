@@ -113,10 +113,13 @@ const APPLY_PRELUDE: &[&str] = &[
     "Get-Date",
     "New-Object",
     "New-Object",
+    "New-Object",
+    "Get-KcdAdParams",
     "Get-ADComputer",
     "Get-ADUser",
     "Get-ADServiceAccount",
     "Get-ADObject",
+    "Get-KcdDnDomain",
     "Write-Warning",
     "Get-KcdValues",
     "Test-KcdProtocolTransition",
@@ -153,14 +156,14 @@ fn check_apply(r: &Rendered) {
     fixed(&mut expected, APPLY_PRELUDE);
     for p in principals {
         let dn = p["dn"].as_str().unwrap().to_string();
+        // Each account is looked up in its own domain, and must have the
+        // planned name.
+        let sam: String = p["sam_account_name"].as_str().unwrap().into();
+        let domain: String = p["domain"].as_str().unwrap().into();
         let lits = if p["dn_source"] == "derived" {
-            vec![
-                dn.clone(),
-                p["sam_account_name"].as_str().unwrap().into(),
-                dn.clone(),
-            ]
+            vec![dn.clone(), sam.clone(), domain, sam, dn.clone()]
         } else {
-            vec![dn.clone(), dn.clone()]
+            vec![dn.clone(), dn.clone(), domain, sam]
         };
         expected.push(("Resolve-KcdAccount".into(), Some(lits)));
     }
@@ -191,6 +194,8 @@ fn check_apply(r: &Rendered) {
             assert_eq!(&c.literals, lits, "literals of {}", c.name);
         }
     }
+    check_lookups_come_first(&r.apply, &tree);
+    assert_eq!(assigned(&r.apply, &tree, "$Domains"), plan_domains(&r.plan));
     // Data appears only inside literals: everything else is plain ASCII.
     let rest = outside_literals(&r.apply, &tree);
     assert!(rest.is_ascii(), "non-ASCII outside literals");
@@ -207,11 +212,65 @@ fn check_apply(r: &Rendered) {
     }
 }
 
+/// The lookups change nothing, and the script stops on a missing or
+/// mismatched account before its first change: the checks of every
+/// account (`$Missing`, `$Stops`) come, in the script's own flow, before
+/// the backup and every change.
+fn check_lookups_come_first(src: &str, tree: &Tree) {
+    let mut functions = Vec::new();
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "function_statement" {
+            functions.push(n.byte_range());
+        }
+    });
+    let resolve = (functions.iter())
+        .find(|r| src[(*r).clone()].starts_with("function Resolve-KcdAccount"))
+        .expect("Resolve-KcdAccount")
+        .clone();
+    let top_level = |at: usize| !functions.iter().any(|r| r.contains(&at));
+    let mut changes = Vec::new();
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() != "command" {
+            return;
+        }
+        let name = n
+            .child_by_field_name("command_name")
+            .map(|c| c.utf8_text(src.as_bytes()).unwrap())
+            .unwrap_or_default();
+        let changes_something = ["Set-", "Save-", "Update-", "Remove-", "Add-", "New-AD"]
+            .iter()
+            .any(|p| name.starts_with(p));
+        assert!(
+            !(changes_something && resolve.contains(&n.start_byte())),
+            "the lookup runs {name}"
+        );
+        if changes_something && top_level(n.start_byte()) {
+            changes.push(n.start_byte());
+        }
+    });
+    let first_change = changes
+        .into_iter()
+        .min()
+        .expect("the script changes something");
+    for check in ["if ($Missing.Count -gt 0) {", "if ($Stops.Count -gt 0) {"] {
+        let at = src.find(check).unwrap_or_else(|| panic!("no {check}"));
+        assert!(top_level(at), "{check} is not in the script's own flow");
+        assert!(at < first_change, "{check} comes after a change");
+        assert!(src[at..]
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim_start()
+            .starts_with("throw "));
+    }
+}
+
 const ROLLBACK_COMMANDS: &[&str] = &[
     "Test-Path",
     "New-Object",
     "ConvertFrom-Json",
     "Get-Content",
+    "Get-KcdAdParams",
     "Get-ADObject",
     "Where-Object",
     "ForEach-Object",
@@ -224,6 +283,33 @@ const ROLLBACK_COMMANDS: &[&str] = &[
     "Write-Host",
 ];
 
+/// The literals assigned to `variable` at the top of a script.
+fn assigned(src: &str, tree: &Tree, variable: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "assignment_expression"
+            && n.utf8_text(src.as_bytes()).unwrap().starts_with(variable)
+        {
+            walk(n, &mut |m| {
+                if m.kind() == "string_literal" {
+                    values.push(decode_literal(m.utf8_text(src.as_bytes()).unwrap()).unwrap());
+                }
+            });
+        }
+    });
+    values
+}
+
+/// The plan's domains, sorted, each once.
+fn plan_domains(plan: &serde_json::Value) -> Vec<String> {
+    let mut d: Vec<String> = (plan["principals"].as_array().unwrap().iter())
+        .map(|p| p["domain"].as_str().unwrap().to_string())
+        .collect();
+    d.sort();
+    d.dedup();
+    d
+}
+
 fn check_rollback(r: &Rendered) {
     let tree = parse(&r.rollback);
     assert!(
@@ -233,21 +319,12 @@ fn check_rollback(r: &Rendered) {
     let cmds = commands(&r.rollback, &tree);
     let names: Vec<&str> = cmds.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ROLLBACK_COMMANDS);
-    // The planned keys are the one place plan data appears.
-    let mut keys = Vec::new();
-    walk(tree.root_node(), &mut |n| {
-        if n.kind() == "assignment_expression"
-            && n.utf8_text(r.rollback.as_bytes())
-                .unwrap()
-                .starts_with("$PlannedKeys")
-        {
-            walk(n, &mut |m| {
-                if m.kind() == "string_literal" {
-                    keys.push(decode_literal(m.utf8_text(r.rollback.as_bytes()).unwrap()).unwrap());
-                }
-            });
-        }
-    });
+    // The planned keys and domains are the one place plan data appears.
+    assert_eq!(
+        assigned(&r.rollback, &tree, "$Domains"),
+        plan_domains(&r.plan)
+    );
+    let keys = assigned(&r.rollback, &tree, "$PlannedKeys");
     let dns: Vec<String> = r.plan["principals"]
         .as_array()
         .unwrap()

@@ -101,6 +101,23 @@ impl Account {
         }
     }
 
+    /// One account is of one type: `HV01$` as a computer and as a gMSA
+    /// is a contradiction, not two accounts.
+    fn check_kind(&self, row: &Row, found: &mut Vec<(Field, String)>) {
+        if row.principal.kind != self.principal.kind {
+            found.push((
+                Field::PrincipalType,
+                format!(
+                    "principal '{}': type '{}' conflicts with '{}' on line {}",
+                    echo(row.principal.written),
+                    row.principal.kind.as_str(),
+                    self.principal.kind.as_str(),
+                    self.first_line
+                ),
+            ));
+        }
+    }
+
     /// `replace` cannot mix with add or remove (reported once).
     fn check_mode(&mut self, row: &Row, found: &mut Vec<(Field, String)>) {
         let clash = if row.action == Action::Replace {
@@ -277,6 +294,7 @@ impl<'a> Planner<'a> {
         // This row's number among the account's rows.
         let here = number(acc.lines.len() - 1);
         let mut found = Vec::new();
+        acc.check_kind(&row, &mut found);
         acc.check_mode(&row, &mut found);
         acc.check_protocol(&row, &mut found);
         acc.check_dn(&row, &mut found);

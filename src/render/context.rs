@@ -51,7 +51,7 @@ impl Context {
 
     /// The template context: `schema_version`, `version`, `input`,
     /// `options`, `current`, `principals`, `protocol_principals`,
-    /// `changed_principals`, `warnings`, `totals`, `overridden_templates`
+    /// `changed_principals`, `domains`, `warnings`, `totals`, `overridden_templates`
     /// and `artifacts`, given as [`artifacts`] or [`artifacts_later`].
     pub fn value(&self, artifacts: Value) -> Value {
         let protocol: Vec<usize> = (self.plan.principals.iter().enumerate())
@@ -84,6 +84,10 @@ impl Context {
             }),
         );
         m.insert("totals", Value::from(Serde(&self.plan.totals())));
+        let domains: std::collections::BTreeSet<&str> = (self.plan.principals.iter())
+            .map(|p| p.domain.as_str())
+            .collect();
+        m.insert("domains", Value::from(Serde(&domains)));
         m.insert("current", Value::from(Serde(&self.current)));
         m.insert(
             "changed_principals",
