@@ -96,6 +96,9 @@ pub struct ExportScriptArgs {
     /// Where to write the script (default: standard output).
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Overwrite an existing file.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// Options shared by `render` and `check`.

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use common::{run_in, Case};
 use kcdplan::error::Error;
-use kcdplan::output::write_atomically;
+use kcdplan::output::{check_target, write_atomically};
 
 fn listing(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -25,7 +25,8 @@ fn failure_midway_leaves_the_old_folder_and_no_temporary_files() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("old.txt"), "old").unwrap();
-    let r = write_atomically(&out, true, |tmp| {
+    let target = check_target(&out, true, &[]).unwrap();
+    let r = write_atomically(&target, |tmp| {
         std::fs::write(tmp.join("delegation.ldif"), "partial").unwrap();
         Err(Error::io(
             "write",
@@ -43,7 +44,8 @@ fn failure_midway_leaves_the_old_folder_and_no_temporary_files() {
 fn failure_without_an_existing_folder_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let r = write_atomically(&out, false, |_| Err(Error::Usage("stop".into())));
+    let target = check_target(&out, false, &[]).unwrap();
+    let r = write_atomically(&target, |_| Err(Error::Usage("stop".into())));
     assert!(r.is_err());
     assert_eq!(listing(dir.path()), Vec::<String>::new());
 }
@@ -57,7 +59,7 @@ fn unwritable_location_is_a_clear_error() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .starts_with("error: cannot create a temporary folder in '/proc': "),
+            .starts_with("error: cannot create '/proc/kcdplan-out': "),
         "{}",
         r.stderr
     );

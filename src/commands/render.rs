@@ -14,16 +14,29 @@ use crate::output;
 use crate::parallel::{self, Gather};
 use crate::render::context::{artifacts, artifacts_later, Context};
 use crate::render::{Templates, ARTIFACTS, SUMMARY};
+use crate::sanitize::show;
 
 pub fn run(args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
-    output::check_target(&args.out, args.force)?;
+    let inputs: Vec<&Path> = std::iter::once(args.plan.csv.as_path())
+        .filter(|p| p.as_os_str() != "-")
+        .chain(args.plan.current.as_deref())
+        .collect();
+    let target = output::check_target(&args.out, args.force, &inputs)?;
+    for left in target.leftovers() {
+        let _ = writeln!(
+            err,
+            "note: '{}' is left from an interrupted kcdplan run; remove it with: rm -r '{}'",
+            show(&left.display().to_string()),
+            show(&left.display().to_string())
+        );
+    }
     let templates = Templates::load(args.templates.as_deref())?;
     let mut planned = plan_csv(&args.plan)?;
     report_warnings(&planned, err)?;
     // Every artifact reads every value: spelled once, then shared.
     Arc::make_mut(&mut planned.plan).spell_out();
     let mut written = Vec::new();
-    output::write_atomically(&args.out, args.force, |dir| {
+    output::write_atomically(&target, |dir| {
         written = render_into(dir, &planned, &templates)?;
         Ok(())
     })?;

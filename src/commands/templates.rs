@@ -4,7 +4,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::output;
 use crate::render::SHIPPED;
 
 pub fn list(out: &mut dyn Write) -> Result<()> {
@@ -15,22 +16,8 @@ pub fn list(out: &mut dyn Write) -> Result<()> {
 }
 
 pub fn export(dir: &Path, force: bool, out: &mut dyn Write) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    if !force {
-        for (name, _) in SHIPPED {
-            let p = dir.join(name);
-            if p.exists() {
-                return Err(Error::Usage(format!(
-                    "'{}' exists; use --force to overwrite",
-                    p.display()
-                )));
-            }
-        }
-    }
-    for (name, text) in SHIPPED {
-        let p = dir.join(name);
-        std::fs::write(&p, text).map_err(|e| Error::io("write", &p, e))?;
-    }
+    let files: Vec<(&str, &[u8])> = SHIPPED.iter().map(|(n, t)| (*n, t.as_bytes())).collect();
+    output::write_files(dir, &files, force)?;
     let _ = writeln!(
         out,
         "wrote {} templates to {}; edit them and pass --templates {}",

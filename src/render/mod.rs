@@ -17,6 +17,7 @@ use minijinja::{AutoEscape, Environment, ErrorKind, Output, State, UndefinedBeha
 
 use crate::error::{Error, Result};
 use crate::escape::{self, Kind};
+use crate::sanitize::show;
 
 /// The shipped templates, by file name. The output file has the same name.
 pub const SHIPPED: &[(&str, &str)] = &[
@@ -66,8 +67,15 @@ impl Templates {
             .collect();
         let mut overridden = Vec::new();
         if let Some(dir) = dir {
-            let entries =
-                std::fs::read_dir(dir).map_err(|e| Error::io("read templates folder", dir, e))?;
+            let entries = match std::fs::read_dir(dir) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(Error::Usage(format!(
+                        "--templates '{}' does not exist",
+                        show(&dir.display().to_string())
+                    )))
+                }
+                r => r.map_err(|e| Error::io("read templates folder", dir, e))?,
+            };
             let mut names = Vec::new();
             for entry in entries {
                 let entry = entry.map_err(|e| Error::io("read templates folder", dir, e))?;
@@ -75,9 +83,10 @@ impl Templates {
             }
             names.sort();
             for name in names {
+                let path = dir.join(&name);
                 if !sources.contains_key(&name) {
                     return Err(Error::Template {
-                        name: dir.join(&name).display().to_string(),
+                        name: path.display().to_string(),
                         detail: format!(
                             "unknown template name; known names: {}",
                             SHIPPED
@@ -88,7 +97,16 @@ impl Templates {
                         ),
                     });
                 }
-                let path = dir.join(&name);
+                // Only a regular file is read: a FIFO or a device would
+                // block or never end.
+                let meta =
+                    std::fs::metadata(&path).map_err(|e| Error::io("read template", &path, e))?;
+                if !meta.is_file() {
+                    return Err(Error::Template {
+                        name: path.display().to_string(),
+                        detail: "not a regular file".into(),
+                    });
+                }
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| Error::io("read template", &path, e))?;
                 // Listed in the summary only when it differs from the shipped one.
