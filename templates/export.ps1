@@ -57,7 +57,7 @@ function Format-KcdLdifLine {
     $text = [string]$Value
     # RFC 2849 SAFE-STRING (printable ASCII, no leading space, ':' or '<',
     # no trailing space); anything else is written as base64 of its UTF-8.
-    if ($text -cmatch '^[\x21-\x39\x3B\x3D-\x7E][\x20-\x7E]*$' -and -not $text.EndsWith(' ')) {
+    if ($text -cmatch '\A[\x21-\x39\x3B\x3D-\x7E][\x20-\x7E]*\z' -and -not $text.EndsWith(' ')) {
         return ('{0}: {1}' -f $Name, $text)
     }
     return ('{0}:: {1}' -f $Name, [Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($text)))

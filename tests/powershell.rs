@@ -110,10 +110,14 @@ fn render(fixture_name: &str) -> Rendered {
 /// Commands of the fixed part of apply.ps1 (helper functions and set-up),
 /// in document order, before the first principal.
 const APPLY_PRELUDE: &[&str] = &[
+    "Join-Path",
     "Get-Date",
     "New-Object",
     "New-Object",
     "New-Object",
+    // Get-KcdAdParams: the writable DC of each domain.
+    "Get-ADDomainController",
+    // Resolve-KcdAccount
     "Get-KcdAdParams",
     "Get-ADComputer",
     "Get-ADUser",
@@ -121,24 +125,52 @@ const APPLY_PRELUDE: &[&str] = &[
     "Get-ADObject",
     "Get-KcdDnDomain",
     "Write-Warning",
+    // Get-KcdAfter
     "Get-KcdValues",
+    "Select-KcdMissing",
+    "Select-KcdMissing",
     "Test-KcdProtocolTransition",
-    "Test-Path",
-    "ConvertTo-Json",
-    "New-Object",
+    // Set-KcdAccount: one Set-ADObject for the attribute.
     "Get-KcdValues",
-    "Where-Object",
-    "Where-Object",
-    "Set-ADObject",
-    "Set-ADObject",
-    "Get-KcdValues",
-    "Set-ADObject",
+    "Select-KcdMissing",
+    "Select-KcdMissing",
     "Set-ADObject",
     "Test-KcdProtocolTransition",
     "Set-ADAccountControl",
 ];
-const APPLY_MIDDLE: &[&str] = &["Write-Host", "Save-KcdBackup", "Write-Host"];
-const APPLY_EPILOGUE: &[&str] = &["Write-Host", "Write-Host", "Write-Host", "Write-Host"];
+/// After the plan and the lookups: what changes, the backup, the changes,
+/// the read-back.
+const APPLY_REST: &[&str] = &[
+    "Get-KcdAfter",
+    "Get-KcdValues",
+    "Select-KcdMissing",
+    "Select-KcdMissing",
+    "Test-KcdProtocolTransition",
+    "Write-Host",
+    "Write-Host",
+    "Test-Path",
+    "Get-KcdValues",
+    "Test-KcdProtocolTransition",
+    "Get-Date",
+    "ConvertTo-Json",
+    "New-Object",
+    "Write-Host",
+    "Set-KcdAccount",
+    "Write-Host",
+    "Write-Host",
+    "Write-Host",
+    "Write-Host",
+    "Write-Host",
+    "New-Object",
+    "Get-ADObject",
+    "Get-KcdValues",
+    "Select-KcdMissing",
+    "Select-KcdMissing",
+    "Test-KcdProtocolTransition",
+    "Write-Host",
+    "Write-Host",
+    "Write-Host",
+];
 
 fn check_apply(r: &Rendered) {
     let tree = parse(&r.apply);
@@ -154,6 +186,17 @@ fn check_apply(r: &Rendered) {
         v.extend(names.iter().map(|n| (n.to_string(), None)))
     };
     fixed(&mut expected, APPLY_PRELUDE);
+    // The plan as data, one call per account.
+    for p in principals {
+        let mut l = vec![p["dn"].as_str().unwrap().to_string()];
+        if p["mode"] == "replace" {
+            l.extend(strs(&p["replace"]));
+        } else {
+            l.extend(strs(&p["add"]));
+            l.extend(strs(&p["remove"]));
+        }
+        expected.push(("Register-KcdPlan".into(), Some(l)));
+    }
     for p in principals {
         let dn = p["dn"].as_str().unwrap().to_string();
         // Each account is looked up in its own domain, and must have the
@@ -167,24 +210,7 @@ fn check_apply(r: &Rendered) {
         };
         expected.push(("Resolve-KcdAccount".into(), Some(lits)));
     }
-    fixed(&mut expected, APPLY_MIDDLE);
-    for p in principals {
-        let dn = p["dn"].as_str().unwrap().to_string();
-        if p["mode"] == "replace" {
-            let mut l = vec![dn.clone()];
-            l.extend(strs(&p["replace"]));
-            expected.push(("Set-KcdDelegationList".into(), Some(l)));
-        } else {
-            let mut l = vec![dn.clone()];
-            l.extend(strs(&p["add"]));
-            l.extend(strs(&p["remove"]));
-            expected.push(("Update-KcdDelegation".into(), Some(l)));
-        }
-        if !p["protocol"].is_null() {
-            expected.push(("Set-KcdProtocolTransition".into(), Some(vec![dn])));
-        }
-    }
-    fixed(&mut expected, APPLY_EPILOGUE);
+    fixed(&mut expected, APPLY_REST);
 
     let names: Vec<&str> = cmds.iter().map(|c| c.name.as_str()).collect();
     let want: Vec<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
@@ -199,17 +225,34 @@ fn check_apply(r: &Rendered) {
     // Data appears only inside literals: everything else is plain ASCII.
     let rest = outside_literals(&r.apply, &tree);
     assert!(rest.is_ascii(), "non-ASCII outside literals");
-    // The protocol setting is the boolean the plan says.
+    // The protocol setting is the boolean the plan says: the line that
+    // closes the account's plan.
     for p in principals {
-        if let Some(proto) = p["protocol"].as_str() {
-            let dn = kcdplan::escape::powershell::literal(p["dn"].as_str().unwrap());
-            let line = format!(
-                "Set-KcdProtocolTransition -Key {dn} -Enabled {}",
-                if proto == "any" { "$true" } else { "$false" }
-            );
-            assert!(r.apply.contains(&line), "missing: {line}");
-        }
+        let dn = kcdplan::escape::powershell::literal(p["dn"].as_str().unwrap());
+        let call = r
+            .apply
+            .find(&format!("Register-KcdPlan -Key {dn} "))
+            .unwrap();
+        let closing = (r.apply[call..].lines().skip(1))
+            .find(|l| l.starts_with(')') && !l.starts_with(") -Remove @("))
+            .unwrap();
+        let want = match p["protocol"].as_str() {
+            Some("any") => ") -Protocol $true",
+            Some(_) => ") -Protocol $false",
+            None => ")",
+        };
+        assert_eq!(closing, want, "{dn}");
     }
+    // One Set-ADObject in the whole script, in Set-KcdAccount: each
+    // account's values change in one LDAP modify.
+    let sets: Vec<&Cmd> = cmds.iter().filter(|c| c.name == "Set-ADObject").collect();
+    assert_eq!(sets.len(), 1, "Set-ADObject calls in apply.ps1");
+    // The plan's identity is the script's, and goes into the backup.
+    assert_eq!(
+        assigned(&r.apply, &tree, "$PlanId"),
+        [r.plan["plan_id"].as_str().unwrap()]
+    );
+    assert!(r.apply.contains("        PlanId      = $PlanId\n"));
 }
 
 /// The lookups change nothing, and the script stops on a missing or
@@ -268,14 +311,29 @@ fn check_lookups_come_first(src: &str, tree: &Tree) {
 const ROLLBACK_COMMANDS: &[&str] = &[
     "Test-Path",
     "New-Object",
+    // 1. The backup: this plan's, and every record whole.
     "ConvertFrom-Json",
     "Get-Content",
+    "Get-KcdList",
+    "Get-KcdFlag",
+    "Get-KcdList",
+    "Get-KcdFlag",
+    // 2. Every account looked up and compared with the state apply left.
+    "New-Object",
+    "New-Object",
     "Get-KcdAdParams",
     "Get-ADObject",
-    "Where-Object",
-    "ForEach-Object",
+    "Get-KcdValues",
+    "Select-KcdMissing",
+    "Select-KcdMissing",
+    "Test-KcdProtocolTransition",
+    // 3. Each account restored: one Set-ADObject for the attribute.
+    "Get-KcdAdParams",
+    "Get-KcdValues",
+    "Select-KcdMissing",
+    "Select-KcdMissing",
     "Set-ADObject",
-    "Set-ADObject",
+    "Test-KcdProtocolTransition",
     "Set-ADAccountControl",
     "Write-Host",
     "Write-Host",

@@ -49,7 +49,25 @@ impl Context {
         }
     }
 
-    /// The template context: `schema_version`, `version`, `input`,
+    /// The plan's identity: the SHA-256 of what determines it (kcdplan's
+    /// version, the input, the options and the export). apply.ps1 writes
+    /// it into its backup and rollback.ps1 refuses a backup of another.
+    pub fn plan_id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let options = serde_json::to_string(&self.options).expect("options serialise");
+        let current = self
+            .current
+            .as_ref()
+            .map_or("-", |c| c.file.sha256.as_str());
+        let text = format!(
+            "kcdplan {}\ninput {}\noptions {options}\ncurrent {current}\n",
+            env!("CARGO_PKG_VERSION"),
+            self.input.sha256
+        );
+        format!("{:x}", Sha256::digest(text.as_bytes()))
+    }
+
+    /// The template context: `schema_version`, `plan_id`, `version`, `input`,
     /// `options`, `current`, `principals`, `protocol_principals`,
     /// `changed_principals`, `domains`, `warnings`, `totals`, `overridden_templates`
     /// and `artifacts`, given as [`artifacts`] or [`artifacts_later`].
@@ -60,6 +78,7 @@ impl Context {
             .collect();
         let mut m: BTreeMap<&str, Value> = BTreeMap::new();
         m.insert("schema_version", Value::from(SCHEMA_VERSION));
+        m.insert("plan_id", Value::from(self.plan_id()));
         m.insert("version", Value::from(env!("CARGO_PKG_VERSION")));
         m.insert("input", Value::from(Serde(&self.input)));
         m.insert("options", Value::from(Serde(&self.options)));
