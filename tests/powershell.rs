@@ -479,6 +479,11 @@ fn export_script_parses_and_only_reads() {
             "{n}"
         );
     }
+    // The safe-string test is anchored at the very end (\z): .NET's `$`
+    // also matches before a final line feed, which would pass a value
+    // ending in one as plain text and split its record.
+    assert!(src.contains(r"-cmatch '\A[\x21-\x39\x3B\x3D-\x7E][\x20-\x7E]*\z'"));
+    assert!(!src.contains("*$'"));
     // The same text on standard output.
     let r = run_in(dir.path(), &["export-script"], None);
     assert_eq!(r.stdout.as_bytes(), &bytes[..]);
