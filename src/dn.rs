@@ -258,6 +258,13 @@ pub fn parse(s: &str) -> Result<Dn, String> {
         raw.truncate(raw.len() - trailing_unescaped_spaces);
         let value = String::from_utf8(raw)
             .map_err(|_| format!("the value of '{attr}' is not valid UTF-8 after unescaping"))?;
+        // Escapes decode to text that is checked as raw text is.
+        if let Some(c) = value.chars().find(|c| crate::sanitize::is_hidden(*c)) {
+            return Err(format!(
+                "the value of '{attr}' holds the control or invisible character U+{:04X}",
+                c as u32
+            ));
+        }
         if value.is_empty() {
             return Err(format!("'{attr}=' has an empty value"));
         }
@@ -300,6 +307,20 @@ mod tests {
     fn tolerates_spaces_and_hex() {
         let d = parse(r"CN = M\C3\9CLLER-PC , CN=Computers, DC=contoso,DC=com").unwrap();
         assert_eq!(d.to_string(), "CN=MÜLLER-PC,CN=Computers,DC=contoso,DC=com");
+    }
+
+    /// A hex escape decodes to a character that is checked like any other.
+    #[test]
+    fn escapes_cannot_smuggle_hidden_characters() {
+        assert_eq!(
+            parse(r"CN=a\1B[8m,DC=x").unwrap_err(),
+            "the value of 'CN' holds the control or invisible character U+001B"
+        );
+        assert_eq!(
+            parse(r"CN=a\E2\80\AEb,DC=x").unwrap_err(),
+            "the value of 'CN' holds the control or invisible character U+202E"
+        );
+        assert!(parse(r"CN=M\C3\9CLLER,DC=x").is_ok());
     }
 
     #[test]

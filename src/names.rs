@@ -255,7 +255,9 @@ fn check_host_fully(name: &str) -> Result<(), String> {
                 echo(label)
             ));
         }
-        if let Some(c) = label.chars().find(|c| !(c.is_alphanumeric() || *c == '-')) {
+        if let Some(c) = (label.chars())
+            .find(|&c| !(c.is_alphanumeric() || c == '-') || crate::sanitize::is_hidden(c))
+        {
             return Err(format!(
                 "{}: character '{}' is not allowed",
                 what(),

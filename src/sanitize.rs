@@ -1,27 +1,54 @@
-//! Hostile text made safe to echo: control characters, bidi overrides and
-//! zero-width characters are shown as `\u{...}` escapes so that an error
-//! message can never rewrite the terminal or hide what the value really is.
+//! The one rule for hidden characters, whatever the text's source (the
+//! CSV, an export, a file name, an option): a character that a reader
+//! would not see as itself is never written raw. [`is_hidden`] says which;
+//! every escaper shows them as visible escapes ([`show`] on the console,
+//! the escapers of `escape` in files), and the CSV reader refuses them.
 
-/// Characters that must never reach a terminal or a generated file as-is:
-/// C0/C1 controls, DEL, bidi embeddings/overrides/isolates, zero-width and
-/// other invisible formatting characters, line/paragraph separators, BOM.
-pub fn is_forbidden(c: char) -> bool {
+/// Characters a reader would not see as themselves, by Unicode's
+/// properties (Unicode 15): controls (Cc); format characters (Cf), among
+/// them the bidi embeddings, overrides and isolates; every
+/// Default_Ignorable_Code_Point (zero-width characters, variation
+/// selectors, tag characters, Hangul fillers); the line and paragraph
+/// separators; and characters drawn as nothing (the braille blank).
+pub fn is_hidden(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
     c.is_control()
         || matches!(
             c,
-            '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{206A}'..='\u{206F}'
-                | '\u{FEFF}'
-                | '\u{FFF9}'..='\u{FFFB}'
-                | '\u{180E}'
-                | '\u{00AD}'
+            // Default_Ignorable_Code_Point (DerivedCoreProperties.txt).
+            '\u{00AD}'
                 | '\u{034F}'
                 | '\u{061C}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+                // The other format characters (Cf).
+                | '\u{0600}'..='\u{0605}'
+                | '\u{06DD}'
+                | '\u{070F}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08E2}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{110BD}'
+                | '\u{110CD}'
+                | '\u{13430}'..='\u{1343F}'
+                // Line and paragraph separators; the braille blank.
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{2800}'
         )
 }
 
@@ -55,7 +82,7 @@ impl std::fmt::Display for Shown<'_> {
                 '\t' => f.write_str("\\t")?,
                 '\n' => f.write_str("\\n")?,
                 '\r' => f.write_str("\\r")?,
-                c if is_forbidden(c) => write!(f, "\\u{{{:04X}}}", c as u32)?,
+                c if is_hidden(c) => write!(f, "\\u{{{:04X}}}", c as u32)?,
                 c => f.write_char(c)?,
             }
         }
@@ -118,6 +145,59 @@ mod tests {
             echo(&cut_escape).to_string(),
             format!("{}\\u{{001B}}[... 356 characters in all]", "x".repeat(255))
         );
+    }
+
+    /// Every character the rule names, whatever its block, and none of
+    /// the visible ones around them.
+    #[test]
+    fn hidden_characters_follow_unicode() {
+        for c in [
+            '\u{0}',
+            '\u{1B}',
+            '\u{7F}',
+            '\u{85}',
+            '\u{9F}',
+            '\u{AD}',
+            '\u{200B}',
+            '\u{200D}',
+            '\u{200E}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{2060}',
+            '\u{FEFF}',
+            '\u{180E}',
+            '\u{FE0F}',
+            '\u{E0041}',
+            '\u{E007F}',
+            '\u{E0100}',
+            '\u{3164}',
+            '\u{115F}',
+            '\u{FFA0}',
+            '\u{2800}',
+            '\u{1D173}',
+            '\u{2028}',
+            '\u{0600}',
+            '\u{FFF9}',
+            '\u{13430}',
+        ] {
+            assert!(is_hidden(c), "U+{:04X}", c as u32);
+            assert!(show(&c.to_string()).to_string().starts_with("\\u{"));
+        }
+        for c in [
+            'a',
+            ' ',
+            '~',
+            '\u{A0}',
+            '\u{E9}',
+            '\u{3000}',
+            '\u{1F600}',
+            '\u{FF41}',
+            '\u{2801}',
+            '\u{30AB}',
+        ] {
+            assert!(!is_hidden(c), "U+{:04X}", c as u32);
+        }
     }
 
     #[test]

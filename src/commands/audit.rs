@@ -12,7 +12,7 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<()> {
         AuditFormat::Text => console::audit_text(&audit),
         AuditFormat::Markdown => console::audit_markdown(&audit),
         AuditFormat::Json => {
-            let mut j = serde_json::to_string_pretty(&audit).expect("an audit serialises");
+            let mut j = crate::escape::json::to_string_pretty(&audit).expect("an audit serialises");
             j.push('\n');
             j
         }

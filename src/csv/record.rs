@@ -5,7 +5,7 @@
 
 use super::header::{Field, Header};
 use crate::error::{Location, Problem};
-use crate::sanitize::{echo, is_forbidden, is_plain};
+use crate::sanitize::{echo, is_hidden, is_plain};
 
 /// The most bytes one field may hold.
 pub const MAX_FIELD_BYTES: usize = 1024;
@@ -92,7 +92,7 @@ pub(super) fn check_record(name: &str, header: &Header, record: &mut Record) {
             continue;
         }
         if let Some(c) = (!plain)
-            .then(|| value.chars().find(|c| is_forbidden(*c)))
+            .then(|| value.chars().find(|c| is_hidden(*c)))
             .flatten()
         {
             problem(Problem::new(

@@ -3,6 +3,7 @@
 //! rendered (see `render`), so no value can reach an output unescaped.
 //! The console has its own, [`crate::sanitize::show`].
 
+pub mod json;
 pub mod markdown;
 pub mod powershell;
 
@@ -66,20 +67,22 @@ impl Kind {
             Kind::PowerShell => powershell::write_literal(out, v),
             Kind::Markdown => markdown::write_text(out, v),
             Kind::Json => {
-                let json = serde_json::to_string(v).map_err(|_| std::fmt::Error)?;
+                let json = json::to_string(v).map_err(|_| std::fmt::Error)?;
                 out.write_str(&json)
             }
         }
     }
 }
 
-/// Text for a comment line in any output: printable ASCII only; anything
-/// else, and the characters that could end or open a comment or markup
-/// (`#`, `<`, `>`, backtick, backslash), is written as `\u{XXXX}`.
+/// Text for a comment in any output: printable ASCII only; anything else,
+/// and the characters that could end or open a comment, a string or
+/// markup (`#`, `<`, `>`, both quotes, backtick, backslash), is written as
+/// `\u{XXXX}`. The template checks (`render::lint`) allow the `comment`
+/// filter's output only where that keeps it inert.
 pub fn comment_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if (' '..='~').contains(&c) && !matches!(c, '#' | '<' | '>' | '`' | '\\') {
+        if (' '..='~').contains(&c) && !matches!(c, '#' | '<' | '>' | '`' | '\\' | '"' | '\'') {
             out.push(c);
         } else {
             out.push_str(&format!("\\u{{{:04X}}}", c as u32));

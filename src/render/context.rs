@@ -461,10 +461,10 @@ impl Object for WarningView {
 /// values first); `None` for any other value.
 pub fn plan_item_json(value: &Value) -> Option<serde_json::Result<String>> {
     if let Some(p) = value.downcast_object_ref::<PrincipalView>() {
-        return Some(serde_json::to_string(p.0.principal()));
+        return Some(crate::escape::json::to_string(p.0.principal()));
     }
     if let Some(w) = value.downcast_object_ref::<WarningView>() {
-        return Some(serde_json::to_string(&w.plan.warnings[w.i]));
+        return Some(crate::escape::json::to_string(&w.plan.warnings[w.i]));
     }
     None
 }

@@ -236,7 +236,7 @@ fn format_value(
     match (kind, value.kind()) {
         (Kind::Json, _) => {
             let json = context::plan_item_json(value)
-                .unwrap_or_else(|| serde_json::to_string(value))
+                .unwrap_or_else(|| escape::json::to_string(value))
                 .map_err(|e| {
                     minijinja::Error::new(ErrorKind::BadSerialization, "cannot write JSON")
                         .with_source(e)
