@@ -412,6 +412,7 @@ fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
 /// Target hosts of values being added that the export does not know.
 fn missing_hosts(p: &PrincipalPlan, snap: &Snapshot) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let values = if p.mode == Mode::Replace {
         &p.replace
     } else {
@@ -419,7 +420,7 @@ fn missing_hosts(p: &PrincipalPlan, snap: &Snapshot) -> Vec<String> {
     };
     values.for_each(|v| {
         if let Some(h) = directory::spn_host(v) {
-            if !snap.host_exists(h) && !out.iter().any(|o| o.eq_ignore_ascii_case(h)) {
+            if !snap.host_exists(h) && seen.insert(names::fold(h).into_owned()) {
                 out.push(h.to_string());
             }
         }

@@ -97,6 +97,12 @@ pub fn parse_service(s: &str) -> Result<ServiceSpec, String> {
 
 /// A known class that `class` (not itself known) looks like a typo of.
 pub fn near_miss(class: &str) -> Option<&'static str> {
+    // Longer than any known class and its typos: no need to compare (the
+    // comparison grows with the product of the lengths).
+    let longest = KNOWN_CLASSES.iter().map(|k| k.len()).max().unwrap_or(0);
+    if class.len() > longest + 16 {
+        return None;
+    }
     let lower = class.to_lowercase();
     if KNOWN_CLASSES.iter().any(|k| k.to_lowercase() == lower) {
         return None;

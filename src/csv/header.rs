@@ -4,7 +4,9 @@
 
 use crate::error::{Location, Problem};
 use crate::names::closest;
-use crate::sanitize::echo;
+use crate::sanitize::{echo, is_hidden};
+
+use super::record::MAX_FIELD_BYTES;
 
 /// A column kcdplan understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -101,6 +103,29 @@ pub fn parse_header(file: &str, line: u64, cells: &[String]) -> Result<Header, V
     let mut columns = Vec::with_capacity(cells.len());
     for (i, raw) in cells.iter().enumerate() {
         let cell = raw.trim();
+        // Checked as a data cell is, before any suggestion is computed
+        // (the work grows with the product of the lengths).
+        let bad = if cell.len() > MAX_FIELD_BYTES {
+            Some(format!(
+                "header cell {} is {} bytes long; the limit is {MAX_FIELD_BYTES}",
+                i + 1,
+                cell.len()
+            ))
+        } else {
+            cell.chars().find(|c| is_hidden(*c)).map(|c| {
+                format!(
+                    "header cell {} '{}' contains the control or invisible character U+{:04X}",
+                    i + 1,
+                    echo(cell),
+                    c as u32
+                )
+            })
+        };
+        if let Some(message) = bad {
+            problems.push(Problem::new(Location::line(file, line), message));
+            columns.push(None);
+            continue;
+        }
         let key = normalise(cell);
         if key.is_empty() {
             if cell.is_empty() {

@@ -101,22 +101,21 @@ impl<R: Read> Window<R> {
         true
     }
 
-    /// The checked text from the next offset to the end of its first
-    /// line that is not blank (all of it if there is none).
+    /// The checked text of the first line from the next offset on that is
+    /// not blank (all of it if there is none); the next offset moves past
+    /// the blank lines before it.
     pub(super) fn head(&mut self) -> &[u8] {
-        let mut from = 0;
         loop {
             let text = &self.bytes[(self.next - self.base) as usize..self.checked];
-            let line = memchr::memchr(b'\n', &text[from..]);
-            match line {
-                // (Whole lines of checked text are UTF-8.)
-                Some(i)
-                    if std::str::from_utf8(&text[from..from + i])
-                        .is_ok_and(|l| l.trim().is_empty()) =>
-                {
-                    from += i + 1
+            match memchr::memchr(b'\n', text) {
+                // Blank lines before it are passed (and counted), not held:
+                // a file may start with any number of them. (Whole lines
+                // of checked text are UTF-8.)
+                Some(i) if std::str::from_utf8(&text[..i]).is_ok_and(|l| l.trim().is_empty()) => {
+                    self.next += i as u64 + 1;
+                    self.line_of(self.next);
                 }
-                Some(i) => return &self.bytes[(self.next - self.base) as usize..][..from + i + 1],
+                Some(i) => return &self.bytes[(self.next - self.base) as usize..][..i + 1],
                 None => {
                     if !self.fill() {
                         return &self.bytes[(self.next - self.base) as usize..self.checked];

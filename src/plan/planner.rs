@@ -76,6 +76,8 @@ struct Account {
     /// the first row (its number among the account's rows).
     targets: HashMap<u32, (bool, bool, u32)>,
     comments: Vec<String>,
+    /// The comments already kept, to keep each once.
+    seen_comments: hashbrown::HashSet<String>,
     /// Whether a value holds text beyond ASCII (only such values can
     /// differ in what AD ignores and kcdplan does not).
     non_ascii: bool,
@@ -97,6 +99,7 @@ impl Account {
             replace: ValueSet::default(),
             targets: HashMap::new(),
             comments: Vec::new(),
+            seen_comments: hashbrown::HashSet::new(),
             non_ascii: false,
         }
     }
@@ -300,7 +303,8 @@ impl<'a> Planner<'a> {
         acc.check_dn(&row, &mut found);
         acc.add_values(&row, here, &self.values, &self.words, &mut found);
         if let Some(c) = row.comment {
-            if !acc.comments.iter().any(|k| k == c) {
+            if !acc.seen_comments.contains(c) {
+                acc.seen_comments.insert(c.to_string());
                 acc.comments.push(c.to_string());
             }
         }
