@@ -99,6 +99,7 @@ fn line_numbers_survive_type_line_blank_lines_and_crlf() {
             .collect()
     };
     assert_eq!(lines("tests/corpus/formats/crlf.csv"), [[2, 3], [4, 5]]);
+    assert_eq!(lines("tests/corpus/formats/cr-only.csv"), [[2, 3], [4, 5]]);
     assert_eq!(
         lines("tests/corpus/formats/utf16le-bom.csv"),
         [[2, 3], [4, 5]]

@@ -40,14 +40,64 @@ fn not_utf8(name: &str, line: u64, offset: u64, byte: u8) -> Problem {
     )
 }
 
-/// The one place that configures the csv reader.
-fn csv_reader<R: Read>(text: R, delimiter: u8) -> csv::Reader<R> {
+/// The one place that configures the csv reader: `sep` ends lines (a line
+/// feed, with or without a carriage return before it, or a carriage
+/// return alone).
+fn csv_reader<R: Read>(text: R, delimiter: u8, sep: u8) -> csv::Reader<R> {
+    let terminator = match sep {
+        b'\r' => csv::Terminator::Any(b'\r'),
+        _ => csv::Terminator::CRLF,
+    };
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::None)
+        .terminator(terminator)
         .from_reader(text)
+}
+
+/// What the csv crate passes over in a record as written, which kcdplan
+/// refuses: text after a closing quote (`"fhost1"x`, read as `fhost1x`), a
+/// quote that is never closed, and a carriage return alone inside a file
+/// whose lines end with line feeds (the crate ends the record there).
+/// `after` is the byte that follows the record (the csv crate ends a
+/// record of a CRLF file after its carriage return).
+fn raw_record_problem(
+    raw: &[u8],
+    after: Option<u8>,
+    delimiter: u8,
+    sep: u8,
+) -> Option<&'static str> {
+    // (Most records hold neither.)
+    memchr::memchr2(b'"', b'\r', raw)?;
+    let (mut quoted, mut field_start, mut i) = (false, true, 0);
+    while i < raw.len() {
+        let b = raw[i];
+        if quoted {
+            if b == b'"' {
+                if raw.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    quoted = false;
+                    match raw.get(i + 1) {
+                        None | Some(b'\n') | Some(b'\r') => {}
+                        Some(&d) if d == delimiter => {}
+                        Some(_) => {
+                            return Some("text follows a closing quote (quote the whole field, and double a quote inside it)")
+                        }
+                    }
+                }
+            }
+        } else if field_start && b == b'"' {
+            quoted = true;
+        } else if b == b'\r' && sep == b'\n' && raw.get(i + 1).or(after.as_ref()) != Some(&b'\n') {
+            return Some("a carriage return (CR) alone inside the row: are line endings mixed?");
+        }
+        field_start = !quoted && (b == delimiter || b == b'\n');
+        i += 1;
+    }
+    quoted.then_some("a quoted field is not closed: a quote is missing")
 }
 
 /// Picks `;` or tab over `,` when the header row holds more of them
@@ -217,7 +267,9 @@ fn parse_records<R: Read>(
     let head = window.head();
     let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(&String::from_utf8_lossy(head)));
     let body = window.next;
-    let mut reader = csv_reader(window, delimiter);
+    let sep = window.sep;
+    let mut reader = csv_reader(window, delimiter, sep);
+    let mut split_line = None;
     let mut header: Option<Header> = None;
     let mut batch = Batch::default();
     loop {
@@ -246,6 +298,7 @@ fn parse_records<R: Read>(
                 )));
             }
         }
+        let end = body + reader.position().byte();
         let window = reader.get_mut();
         // With CRLF the csv crate reports a record as starting at the `\n`
         // that ends the previous line (rust-csv #395); skip line breaks.
@@ -254,10 +307,26 @@ fn parse_records<R: Read>(
             rec_start += 1;
         }
         record.line = window.line_of(rec_start);
-        if record.fields.iter().all(|f| f.trim().is_empty()) {
+        // The byte after the record, read if it is not yet.
+        while window.byte(end).is_none() && window.fill() {}
+        let after = window.byte(end);
+        let raw = window.slice(rec_start, end);
+        // The rest of a line a lone carriage return split is reported
+        // with it, not again.
+        if split_line == Some(record.line) {
+            continue;
+        }
+        let raw_problem = raw.and_then(|raw| raw_record_problem(raw, after, delimiter, sep));
+        if record.fields.iter().all(|f| f.trim().is_empty()) && raw_problem.is_none() {
             continue;
         }
         let Some(h) = &header else {
+            if let Some(p) = raw_problem {
+                return Err(Error::input(Problem::new(
+                    Location::line(name, record.line),
+                    p,
+                )));
+            }
             let cells = record.fields.iter().map(str::to_string).collect::<Vec<_>>();
             match parse_header(name, record.line, &cells) {
                 Ok(h) => {
@@ -275,7 +344,15 @@ fn parse_records<R: Read>(
             continue;
         };
         record.problems.clear();
-        check_record(name, h, record);
+        match raw_problem {
+            Some(p) => {
+                split_line = Some(record.line);
+                record
+                    .problems
+                    .push(Problem::new(Location::line(name, record.line), p));
+            }
+            None => check_record(name, h, record),
+        }
         batch.len += 1;
         if batch.len == Batch::ROWS {
             let Some(next) = deliver(Chunk::Rows(batch)) else {

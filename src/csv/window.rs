@@ -26,6 +26,9 @@ pub(super) struct Window<R> {
     /// What reading the file failed with.
     pub(super) failed: Option<std::io::Error>,
     pub(super) eof: bool,
+    /// The byte that ends a line: a line feed, or a carriage return in a
+    /// file whose lines end with one alone (classic Mac OS, some exports).
+    pub(super) sep: u8,
 }
 
 impl<R: Read> Window<R> {
@@ -44,6 +47,7 @@ impl<R: Read> Window<R> {
             bad: None,
             failed: None,
             eof: false,
+            sep: b'\n',
         }
     }
 
@@ -53,7 +57,7 @@ impl<R: Read> Window<R> {
 
     /// Reads a chunk and checks it. Returns false when no more checked
     /// bytes will come (the end, a byte that is not UTF-8, a read error).
-    fn fill(&mut self) -> bool {
+    pub(super) fn fill(&mut self) -> bool {
         if self.eof || self.bad.is_some() || self.failed.is_some() {
             return false;
         }
@@ -107,7 +111,18 @@ impl<R: Read> Window<R> {
     pub(super) fn head(&mut self) -> &[u8] {
         loop {
             let text = &self.bytes[(self.next - self.base) as usize..self.checked];
-            match memchr::memchr(b'\n', text) {
+            let end = match memchr::memchr2(b'\n', b'\r', text) {
+                // A carriage return: alone, it ends lines in this file; the
+                // byte after it is needed to tell.
+                Some(i) if text[i] == b'\r' && i + 1 == text.len() && !self.eof => None,
+                Some(i) if text[i] == b'\r' && text.get(i + 1) != Some(&b'\n') => {
+                    self.sep = b'\r';
+                    Some(i)
+                }
+                Some(i) if text[i] == b'\r' => Some(i + 1),
+                found => found,
+            };
+            match end {
                 // Blank lines before it are passed (and counted), not held:
                 // a file may start with any number of them. (Whole lines
                 // of checked text are UTF-8.)
@@ -125,6 +140,13 @@ impl<R: Read> Window<R> {
         }
     }
 
+    /// The bytes from `from` to `to`, if the window holds them.
+    pub(super) fn slice(&self, from: u64, to: u64) -> Option<&[u8]> {
+        let a = usize::try_from(from.checked_sub(self.base)?).ok()?;
+        let b = usize::try_from(to.checked_sub(self.base)?).ok()?;
+        self.bytes[..self.checked].get(a..b)
+    }
+
     /// The byte at `offset`, if the window holds it.
     pub(super) fn byte(&self, offset: u64) -> Option<u8> {
         let i = usize::try_from(offset.checked_sub(self.base)?).ok()?;
@@ -136,7 +158,7 @@ impl<R: Read> Window<R> {
     pub(super) fn line_of(&mut self, offset: u64) -> u64 {
         let to = offset.clamp(self.at, self.end());
         let (a, b) = ((self.at - self.base) as usize, (to - self.base) as usize);
-        self.line += memchr::memchr_iter(b'\n', &self.bytes[a..b]).count() as u64;
+        self.line += memchr::memchr_iter(self.sep, &self.bytes[a..b]).count() as u64;
         self.at = to;
         self.line
     }
