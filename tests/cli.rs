@@ -565,3 +565,29 @@ fn values_compare_as_ad_does() {
         "input.csv:2: warning: principal 'vmhost1.contoso.com': 'cifs/m\u{FC}ller-pc.contoso.com' and 'cifs/muller-pc.contoso.com' differ only in kana type or non-spacing marks, which AD ignores: to the directory they are one value\n"
     );
 }
+
+/// A user's template that would let a value out of its place is refused
+/// when loaded, naming the file and the line; nothing is written.
+#[test]
+fn user_templates_cannot_let_a_value_out() {
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
+    std::fs::create_dir(c.path().join("tpl")).unwrap();
+    for (name, text, detail) in [
+        ("apply.ps1", "<#\n {{ input.name }} #>\n", "line 2: a value inside a comment is not escaped for that place; only '|comment' may write into a comment"),
+        ("apply.ps1", "Write-Host \"{{ input.name|comment }}\"\n", "line 1: 'comment' writes text for a comment, but this value is inside a string"),
+        ("summary.md", "<span title=\"{{ input.name }}\">x</span>\n", "line 1: a value inside an HTML tag is not escaped for that place; only '|comment' may write into a comment"),
+        ("plan.json", "{% autoescape false %}{{ input.name }}{% endautoescape %}\n", "line 1: 'autoescape' would change the escaping, which the file type decides"),
+        ("delegation.ldif", "dn{{ input.name|safe }}\n", "line 1: the filter 'safe' writes text the engine does not escape; every value is escaped for its place without it"),
+    ] {
+        std::fs::write(c.path().join("tpl").join(name), text).unwrap();
+        let r = c.render(&["--templates", "tpl"]);
+        let path = std::path::Path::new("tpl").join(name);
+        assert_eq!(
+            (r.code, r.stderr.as_str()),
+            (1, format!("error: template '{}': {detail}\n", path.display()).as_str()),
+            "{name}: {text}"
+        );
+        assert!(!c.path().join("out").exists());
+        std::fs::remove_file(c.path().join("tpl").join(name)).unwrap();
+    }
+}

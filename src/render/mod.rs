@@ -6,6 +6,7 @@
 //! author cannot forget to escape, and no CSV field can leave its place.
 
 pub mod context;
+mod lint;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -140,6 +141,14 @@ impl Templates {
             Value::from_safe_string(escape::comment_text(&v))
         });
         for (name, src) in sources {
+            let kind = Kind::of(&name).expect("every template name has a kind");
+            lint::check(&src, kind).map_err(|detail| Error::Template {
+                name: match dir {
+                    Some(d) if overridden.contains(&name) => d.join(&name).display().to_string(),
+                    _ => name.clone(),
+                },
+                detail,
+            })?;
             env.add_template_owned(name.clone(), src)
                 .map_err(|e| template_error(&name, &e))?;
         }
