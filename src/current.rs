@@ -154,15 +154,18 @@ fn resolve<'s>(p: &PrincipalPlan, snap: &'s Snapshot, at: &Places) -> Result<&'s
         ));
     }
     if a.domain != p.domain {
+        let theirs = match a.domain.as_str() {
+            "" => "a DN kcdplan cannot read (malformed, or holding hidden characters)".to_string(),
+            d => format!("domain '{}'", echo(d)),
+        };
         return Err(at.principal(
             p,
             format!(
-                "'{}' is in domain '{}', but the account the export {} has for it, {}, is in '{}'",
+                "'{}' is in domain '{}', but the account the export {} has for it, {}, is in {theirs}",
                 echo(&p.principal),
                 echo(&p.domain),
                 echo(at.export),
                 record(a),
-                echo(&a.domain)
             ),
         ));
     }

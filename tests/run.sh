@@ -43,13 +43,13 @@ if [ "$fuzz_seconds" != 0 ]; then
     rustup toolchain list | grep -q '^nightly' ||
         rustup toolchain install nightly --profile minimal >/dev/null
     command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked >/dev/null 2>&1
-    for target in csv_ingest export_reader ldif_encoder powershell_escaper; do
+    for target in csv_ingest export_reader export_path ldif_encoder powershell_escaper; do
         mkdir -p "fuzz/corpus/$target"
         log="fuzz/fuzz-$target.log"
         # Seeds: the test corpus and fixtures themselves, not copies.
         case "$target" in
             csv_ingest) seeds="../fixtures ../tests/corpus/bad ../tests/corpus/formats" ;;
-            export_reader) seeds="../fixtures ../tests/corpus/exports" ;;
+            export_reader | export_path) seeds="../fixtures ../tests/corpus/exports ../tests/corpus/exports-hostile" ;;
             *) seeds="seeds/$target" ;;
         esac
         # shellcheck disable=SC2086
