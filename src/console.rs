@@ -47,6 +47,9 @@ pub fn check_text(
                 format!("{changed} account(s) change")
             }
         )?;
+        if !c.absent.is_empty() {
+            writeln!(s, "{}", absent_note(c))?;
+        }
     }
     writeln!(
         s,
@@ -167,6 +170,14 @@ fn principal_name(p: &Principal) -> String {
     }
 }
 
+/// What the export could not show: attributes no record holds.
+fn absent_note(e: &ExportInfo) -> String {
+    format!(
+        "note: no record of the export holds {}: accounts are read as having none",
+        e.absent.join(", ")
+    )
+}
+
 /// The audit as `audit` prints it.
 pub fn audit_text(a: &Audit) -> String {
     let mut s = String::new();
@@ -177,6 +188,9 @@ pub fn audit_text(a: &Audit) -> String {
         a.findings.len(),
         a.export.records
     );
+    if !a.export.absent.is_empty() {
+        let _ = writeln!(s, "{}", absent_note(&a.export));
+    }
     for f in &a.findings {
         let _ = writeln!(
             s,
@@ -219,6 +233,9 @@ pub fn audit_markdown(a: &Audit) -> String {
         a.export.records,
         a.findings.len()
     );
+    if !a.export.absent.is_empty() {
+        let _ = writeln!(s, "{}\n", markdown::text(&absent_note(&a.export)));
+    }
     let _ = writeln!(s, "| Risk | Account | DN | Details |\n|---|---|---|---|");
     for f in &a.findings {
         let mut details: Vec<String> = f

@@ -156,17 +156,22 @@ impl FileInfo {
 pub struct ExportInfo {
     pub file: FileInfo,
     pub records: u64,
+    /// Attributes kcdplan reads that no record of the export holds (as AD
+    /// spells them): accounts are read as having none, which the export
+    /// cannot confirm.
+    pub absent: Vec<&'static str>,
 }
 
-/// Written as the file's fields and `records`, in that order (serde's
+/// Written as the file's fields, `records` and `attributes_absent`, in that order (serde's
 /// `flatten` would hand the templates a map, which sorts its keys).
 impl Serialize for ExportInfo {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("ExportInfo", 3)?;
+        let mut st = s.serialize_struct("ExportInfo", 4)?;
         st.serialize_field("name", &self.file.name)?;
         st.serialize_field("sha256", &self.file.sha256)?;
         st.serialize_field("records", &self.records)?;
+        st.serialize_field("attributes_absent", &self.absent)?;
         st.end()
     }
 }

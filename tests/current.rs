@@ -109,3 +109,58 @@ fn a_utf16_export_plans_as_its_utf8_twin() {
     assert_eq!(utf16, plan(common::fixture("hyperv-lab-export.ldif")));
     assert!(utf16[0]["before"]["values"].as_array().unwrap().len() > 1);
 }
+
+/// An export made without some attributes (here objectSid,
+/// servicePrincipalName and msDS-AllowedToDelegateTo) cannot show their
+/// values: the review summary, plan.json and `check` say which ones, so
+/// that "no values before" is not taken for a fact.
+#[test]
+fn the_summary_names_the_attributes_no_record_holds() {
+    let c = Case::new("principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n");
+    std::fs::write(
+        c.path().join("thin.ldif"),
+        "dn: CN=VMHOST1,CN=Computers,DC=contoso,DC=com\nsAMAccountName: VMHOST1$\n\
+         dNSHostName: vmhost1.contoso.com\nuserAccountControl: 4096\n",
+    )
+    .unwrap();
+    let r = c.render(&["--current", "thin.ldif"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let absent = "objectSid, servicePrincipalName, msDS-AllowedToDelegateTo, \
+                  msDS-AllowedToActOnBehalfOfOtherIdentity";
+    assert!(
+        c.out("summary.md").contains(&format!(
+            "| Not in any record of the export | {absent}: read as none, which the export cannot confirm |\n"
+        )),
+        "{}",
+        c.out("summary.md")
+    );
+    let v: serde_json::Value = serde_json::from_str(&c.out("plan.json")).unwrap();
+    assert_eq!(
+        v["current"]["attributes_absent"],
+        serde_json::json!([
+            "objectSid",
+            "servicePrincipalName",
+            "msDS-AllowedToDelegateTo",
+            "msDS-AllowedToActOnBehalfOfOtherIdentity"
+        ])
+    );
+    let check = c.check(&["--current", "thin.ldif"]);
+    assert!(
+        check.stdout.contains(&format!(
+            "note: no record of the export holds {absent}: accounts are read as having none\n"
+        )),
+        "{}",
+        check.stdout
+    );
+    // An export that holds every attribute somewhere gets no such row.
+    std::fs::write(
+        c.path().join("vm7.csv"),
+        "principal,service,target\nvmhost7.contoso.com,cifs,fhost1\n",
+    )
+    .unwrap();
+    let full = c.run(&["render", "vm7.csv", "--out", "out7", "--current", &export()]);
+    assert_eq!(full.code, 0, "{}", full.stderr);
+    let summary = std::fs::read_to_string(c.path().join("out7/summary.md")).unwrap();
+    assert!(summary.contains("| Export SHA-256 |"), "{summary}");
+    assert!(!summary.contains("Not in any record"), "{summary}");
+}

@@ -29,6 +29,17 @@ pub const ATTRIBUTES: &[&str] = &[
     "msds-allowedtoactonbehalfofotheridentity",
 ];
 
+/// [`ATTRIBUTES`] as AD spells them, in the same order.
+pub const SPELLED: &[&str] = &[
+    "sAMAccountName",
+    "dNSHostName",
+    "userAccountControl",
+    "objectSid",
+    "servicePrincipalName",
+    "msDS-AllowedToDelegateTo",
+    "msDS-AllowedToActOnBehalfOfOtherIdentity",
+];
+
 /// One attribute value: text (read where it lies in the file's record),
 /// or bytes when written as base64.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,8 +188,21 @@ impl<R: Read> LineChunks<R> {
 /// Reads the export at `path`, calling `each` for every record. The file
 /// is read, hashed, decoded and cut into lines on a second thread while
 /// this one parses the lines already read.
-pub fn read(path: &Path, each: impl FnMut(Entry) -> Result<()>) -> Result<ExportInfo> {
+pub fn read(path: &Path, mut each: impl FnMut(Entry) -> Result<()>) -> Result<ExportInfo> {
     let name = path.display().to_string();
+    // Which kept attributes some record holds: a bit per ATTRIBUTES entry.
+    let mut seen = 0u32;
+    let all = (1u32 << ATTRIBUTES.len()) - 1;
+    let each = |e: Entry| {
+        if seen != all {
+            for (a, _) in &e.attrs {
+                if let Some(i) = ATTRIBUTES.iter().position(|k| k == a) {
+                    seen |= 1 << i;
+                }
+            }
+        }
+        each(e)
+    };
     let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
     let (sha256, records) = pipeline(
         4,
@@ -199,9 +223,14 @@ pub fn read(path: &Path, each: impl FnMut(Entry) -> Result<()>) -> Result<Export
             )
         },
     );
+    let records = records?;
     Ok(ExportInfo {
         file: FileInfo { name, sha256 },
-        records: records?,
+        records,
+        absent: (0..ATTRIBUTES.len())
+            .filter(|i| seen & (1 << i) == 0)
+            .map(|i| SPELLED[i])
+            .collect(),
     })
 }
 

@@ -44,6 +44,7 @@ impl Context {
             current: current.map(|c| ExportInfo {
                 file: c.file.base_name(),
                 records: c.records,
+                absent: c.absent.clone(),
             }),
             overridden_templates: Vec::new(),
         }

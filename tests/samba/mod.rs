@@ -329,16 +329,8 @@ impl Domain {
                 self.base_dn,
                 "(|(objectClass=computer)(objectClass=user))",
             ])
-            .args([
-                "objectClass",
-                "sAMAccountName",
-                "dNSHostName",
-                "userAccountControl",
-                "objectSid",
-                "servicePrincipalName",
-                "msDS-AllowedToDelegateTo",
-                "msDS-AllowedToActOnBehalfOfOtherIdentity",
-            ]))
+            .arg("objectClass")
+            .args(kcdplan::ldif::reader::SPELLED))
         .unwrap();
         assert!(
             out.status.success(),
