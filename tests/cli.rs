@@ -477,6 +477,42 @@ fn check_output_into_a_closed_pipe_ends_quietly() {
     }
 }
 
+/// `audit` into a reader that stops early ends as quietly as `check`,
+/// in every format.
+#[test]
+fn audit_output_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let mut ldif = String::new();
+    for i in 0..3000 {
+        ldif.push_str(&format!(
+            "dn: CN=APP{i},CN=Computers,DC=contoso,DC=com\nsAMAccountName: APP{i}$\nuserAccountControl: 528384\n\n"
+        ));
+    }
+    std::fs::write(dir.path().join("big.ldif"), ldif).unwrap();
+    for (format, starts) in [
+        ("text", &b"big.ldif: 3000 finding(s)"[..]),
+        ("markdown", b"# Delegation audit of big.ldif"),
+        ("json", b"{"),
+    ] {
+        let mut child = std::process::Command::new(common::bin())
+            .args(["audit", "big.ldif", "--format", format])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut head = [0u8; 30];
+        stdout.read_exact(&mut head).unwrap();
+        assert!(head.starts_with(starts), "{format}");
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{format}");
+        assert_eq!(out.status.code(), Some(0), "{format}");
+    }
+}
+
 /// A principal's domain is its own (a computer written as an FQDN), else
 /// --domain, else its target's; a short target takes --domain, else the
 /// principal's domain.
