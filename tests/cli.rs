@@ -440,7 +440,6 @@ fn check_output_to_a_full_disk_names_standard_output() {
 /// says so.
 #[test]
 fn check_output_into_a_closed_pipe_ends_quietly() {
-    use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
     let mut csv = String::from("principal,service,target\n");
     for i in 0..5000 {
@@ -448,40 +447,50 @@ fn check_output_into_a_closed_pipe_ends_quietly() {
     }
     std::fs::write(dir.path().join("big.csv"), csv).unwrap();
     for (format, starts) in [("text", &b"big.csv: 50 principal(s)"[..]), ("json", b"{")] {
-        let mut child = std::process::Command::new(common::bin())
-            .args([
+        read_head_then_close(
+            dir.path(),
+            &[
                 "check",
                 "big.csv",
                 "--domain",
                 "contoso.com",
                 "--format",
                 format,
-            ])
-            .current_dir(dir.path())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = child.stdout.take().unwrap();
-        let mut head = [0u8; 100];
-        stdout.read_exact(&mut head).unwrap();
-        assert!(head.starts_with(starts), "{format}");
-        drop(stdout);
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&out.stderr),
-            "",
-            "{format}: the output is far larger than a pipe's buffer, yet nothing is said"
+            ],
+            starts,
         );
-        assert_eq!(out.status.code(), Some(0), "{format}");
     }
+}
+
+/// Runs kcdplan, reads the first bytes of its output (they must start
+/// with `starts`), closes the pipe, and expects a quiet exit 0.
+fn read_head_then_close(dir: &std::path::Path, args: &[&str], starts: &[u8]) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(common::bin())
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut head = vec![0u8; starts.len()];
+    stdout.read_exact(&mut head).unwrap();
+    assert_eq!(head, starts, "{args:?}");
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "{args:?}: the output is far larger than a pipe's buffer, yet nothing is said"
+    );
+    assert_eq!(out.status.code(), Some(0), "{args:?}");
 }
 
 /// `audit` into a reader that stops early ends as quietly as `check`,
 /// in every format.
 #[test]
 fn audit_output_into_a_closed_pipe_ends_quietly() {
-    use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
     let mut ldif = String::new();
     for i in 0..3000 {
@@ -495,21 +504,11 @@ fn audit_output_into_a_closed_pipe_ends_quietly() {
         ("markdown", b"# Delegation audit of big.ldif"),
         ("json", b"{"),
     ] {
-        let mut child = std::process::Command::new(common::bin())
-            .args(["audit", "big.ldif", "--format", format])
-            .current_dir(dir.path())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = child.stdout.take().unwrap();
-        let mut head = [0u8; 30];
-        stdout.read_exact(&mut head).unwrap();
-        assert!(head.starts_with(starts), "{format}");
-        drop(stdout);
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{format}");
-        assert_eq!(out.status.code(), Some(0), "{format}");
+        read_head_then_close(
+            dir.path(),
+            &["audit", "big.ldif", "--format", format],
+            starts,
+        );
     }
 }
 
