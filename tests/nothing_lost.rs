@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{bin, run_in, Run};
+use common::{bin, run_in, sorted_artifacts, Run};
 use kcdplan::output::{check_target, write_atomically};
 
 const CSV: &str = "principal,service,target\nvmhost1.contoso.com,cifs,fhost1\n";
@@ -219,16 +219,7 @@ fn an_empty_current_folder_is_written_into_not_replaced() {
         .keys()
         .map(|p| p.display().to_string())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "apply.ps1",
-            "delegation.ldif",
-            "plan.json",
-            "rollback.ps1",
-            "summary.md"
-        ]
-    );
+    assert_eq!(names, sorted_artifacts());
     no_temporaries(root.path());
 }
 

@@ -150,6 +150,13 @@ pub fn artifacts() -> impl Iterator<Item = &'static str> {
     (kcdplan::render::ARTIFACTS.iter().copied()).filter(|n| *n != "rollback.ldif")
 }
 
+/// [`artifacts`] sorted by name, as a folder listing comes.
+pub fn sorted_artifacts() -> Vec<&'static str> {
+    let mut names: Vec<_> = artifacts().collect();
+    names.sort_unstable();
+    names
+}
+
 /// One run of the real binary, described and checked in one expression:
 /// input files, arguments and standard input; the exact standard output,
 /// standard error and exit code expected, and the files it must leave.
