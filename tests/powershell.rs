@@ -16,6 +16,13 @@ fn parse(src: &str) -> Tree {
     p.parse(src, None).unwrap()
 }
 
+/// Parses a script that must hold no syntax error (`what` says which).
+fn parse_clean(src: &str, what: &str) -> Tree {
+    let tree = parse(src);
+    assert!(!tree.root_node().has_error(), "{what}");
+    tree
+}
+
 fn walk<'a>(n: Node<'a>, f: &mut dyn FnMut(Node<'a>)) {
     f(n);
     let mut c = n.walk();
@@ -173,11 +180,7 @@ const APPLY_REST: &[&str] = &[
 ];
 
 fn check_apply(r: &Rendered) {
-    let tree = parse(&r.apply);
-    assert!(
-        !tree.root_node().has_error(),
-        "apply.ps1 has a syntax error"
-    );
+    let tree = parse_clean(&r.apply, "apply.ps1 has a syntax error");
     let cmds = commands(&r.apply, &tree);
     let principals = r.plan["principals"].as_array().unwrap();
 
@@ -369,11 +372,7 @@ fn plan_domains(plan: &serde_json::Value) -> Vec<String> {
 }
 
 fn check_rollback(r: &Rendered) {
-    let tree = parse(&r.rollback);
-    assert!(
-        !tree.root_node().has_error(),
-        "rollback.ps1 has a syntax error"
-    );
+    let tree = parse_clean(&r.rollback, "rollback.ps1 has a syntax error");
     let cmds = commands(&r.rollback, &tree);
     let names: Vec<&str> = cmds.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ROLLBACK_COMMANDS);
@@ -449,11 +448,7 @@ fn export_script_parses_and_only_reads() {
     let bytes = std::fs::read(dir.path().join("export.ps1")).unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
     let src = String::from_utf8(bytes[3..].to_vec()).unwrap();
-    let tree = parse(&src);
-    assert!(
-        !tree.root_node().has_error(),
-        "export.ps1 has a syntax error"
-    );
+    let tree = parse_clean(&src, "export.ps1 has a syntax error");
     let names: Vec<String> = commands(&src, &tree).into_iter().map(|c| c.name).collect();
     assert_eq!(
         names,
