@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it. Installs what the tests need
 # (Samba's AD tools, from Debian's packages, when missing), then checks
-# formatting and lints and runs every test, Samba AD tests included.
+# formatting and lints, builds and tests the Windows binary under Wine,
+# builds offline, fuzzes, and runs every test, Samba AD tests included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,10 @@ fi
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
+
+# The Windows binary under Wine, and the offline build from vendored crates.
+bash tests/windows.sh
+bash tests/offline-build.sh
 
 # Fuzz each target briefly (KCDPLAN_FUZZ_SECONDS each, default 30; 0 skips).
 # Needs a nightly toolchain and cargo-fuzz; both are installed when missing.
