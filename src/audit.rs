@@ -138,7 +138,7 @@ pub fn audit(path: &Path) -> Result<Audit> {
         if !a.rbcd.is_empty() {
             let mut f = base(Kind::ResourceBased);
             f.allowed_principals = a
-                .rbcd
+                .rbcd_allowed()
                 .iter()
                 .map(|sid| Principal {
                     sid: sid.clone(),

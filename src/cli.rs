@@ -105,7 +105,7 @@ pub struct ExportScriptArgs {
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// The CSV file (header row required; columns: principal, service, target,
-    /// action, protocol, principal_type, dn, comment). `-` reads standard input.
+    /// action, protocol, principal_type, dn, comment, unconstrained). `-` reads standard input.
     #[arg(value_name = "CSV")]
     pub csv: PathBuf,
     /// DNS domain for short names and derived DNs, e.g. contoso.com.
@@ -126,6 +126,11 @@ pub struct PlanArgs {
     /// Treat warnings as errors: print them and write nothing.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Accept the findings of a risk rule, e.g. KCD006, or only those of
+    /// one account, e.g. KCD001=app7$: critical ones are then not errors,
+    /// and none counts for --deny-warnings. Repeatable.
+    #[arg(long, value_name = "ID[=ACCOUNT]")]
+    pub accept_risk: Vec<String>,
     /// A read-only LDIF export of the directory (ldifde -f, ldapsearch -LLL or
     /// ldbsearch; see `kcdplan export-script`). Principals are resolved in it,
     /// only real changes are planned, protocol transition goes into the LDIF

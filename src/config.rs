@@ -8,6 +8,7 @@ use crate::dn::{self, Dn};
 use crate::error::{Error, Result};
 use crate::model::Keyword;
 use crate::names;
+use crate::rules::Rule;
 
 /// Which SPN name forms to write for each target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,6 +51,50 @@ pub struct Options {
     pub container: Option<Dn>,
     pub spn_forms: SpnForms,
     pub deny_warnings: bool,
+    /// `--accept-risk`, in the order given.
+    pub accept_risk: Vec<Acceptance>,
+}
+
+/// One `--accept-risk ID[=ACCOUNT]`: findings of the rule (for the account,
+/// as the CSV writes it or by its sAMAccountName) are accepted, not errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Acceptance {
+    pub rule: Rule,
+    pub account: Option<String>,
+}
+
+impl Acceptance {
+    pub fn parse(text: &str) -> Result<Acceptance> {
+        let (id, account) = match text.split_once('=') {
+            Some((id, acc)) => (id, Some(acc.trim())),
+            None => (text, None),
+        };
+        let rule = Rule::find(id).ok_or_else(|| {
+            Error::Usage(format!(
+                "--accept-risk: '{}' is not a rule ID (KCD001 to KCD014, KCD101 to KCD109; see the README's rule table)",
+                crate::sanitize::echo(id)
+            ))
+        })?;
+        if account == Some("") {
+            return Err(Error::Usage(format!(
+                "--accept-risk: '{}' names no account after '='",
+                crate::sanitize::echo(text)
+            )));
+        }
+        Ok(Acceptance {
+            rule,
+            account: account.map(str::to_string),
+        })
+    }
+}
+
+impl std::fmt::Display for Acceptance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.account {
+            Some(a) => write!(f, "{}={}", self.rule, crate::sanitize::show(a)),
+            None => write!(f, "{}", self.rule),
+        }
+    }
 }
 
 fn ser_dn<S: serde::Serializer>(dn: &Option<Dn>, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -68,6 +113,12 @@ impl Options {
             args.spn_forms.into(),
             args.deny_warnings,
         )
+        .and_then(|mut o| {
+            o.accept_risk = (args.accept_risk.iter())
+                .map(|a| Acceptance::parse(a))
+                .collect::<Result<_>>()?;
+            Ok(o)
+        })
     }
 
     pub fn new(
@@ -103,6 +154,7 @@ impl Options {
             container,
             spn_forms,
             deny_warnings,
+            accept_risk: Vec::new(),
         })
     }
 }

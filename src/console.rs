@@ -15,10 +15,27 @@ use crate::plan::{Plan, Spns, Warning};
 use crate::sanitize::{is_plain, show};
 
 pub fn warning_line(file: &str, w: &Warning) -> String {
+    let rule = w.rule();
     format!(
-        "{}:{}: warning: principal '{}': {}",
+        "{}:{}: warning: {} {}: principal '{}': {}",
         show(file),
         w.line,
+        rule.id(),
+        rule.severity().as_str(),
+        show(&w.principal),
+        w.message
+    )
+}
+
+/// A finding accepted with `--accept-risk`, as `check` and `render` print it.
+pub fn accepted_line(file: &str, w: &Warning) -> String {
+    let rule = w.rule();
+    format!(
+        "{}:{}: accepted with --accept-risk: {} {}: principal '{}': {}",
+        show(file),
+        w.line,
+        rule.id(),
+        rule.severity().as_str(),
         show(&w.principal),
         w.message
     )
@@ -53,14 +70,41 @@ pub fn check_text(
     }
     writeln!(
         s,
-        "{}: {} principal(s); {} value(s) to add, {} to remove, {} in replacement sets; {} warning(s)",
+        "{}: {} principal(s); {} value(s) to add, {} to remove, {} in replacement sets; {} risk(s) ({} accepted), {} warning(s)",
         show(&source.name),
         totals.principals,
         totals.values_added,
         totals.values_removed,
         totals.values_replaced,
+        totals.risks,
+        totals.accepted,
         totals.warnings
     )?;
+    let mut risks: Vec<(&Warning, bool)> = (plan.warnings.iter().map(|w| (w, false)))
+        .chain(plan.accepted.iter().map(|w| (w, true)))
+        .filter(|(w, _)| w.rule().is_risk())
+        .collect();
+    if !risks.is_empty() {
+        risks.sort_by(|(a, _), (b, _)| {
+            (b.rule().severity().cmp(&a.rule().severity()))
+                .then_with(|| a.rule().cmp(&b.rule()))
+                .then_with(|| a.cmp(b))
+        });
+        writeln!(s, "\nrisks, highest severity first:")?;
+        for (w, accepted) in risks {
+            let rule = w.rule();
+            writeln!(
+                s,
+                "  {} {}{}: {} (line {}): {}",
+                rule.id(),
+                rule.severity().as_str(),
+                if accepted { ", accepted" } else { "" },
+                show(&w.principal),
+                w.line,
+                w.message
+            )?;
+        }
+    }
     for p in &plan.principals {
         writeln!(s)?;
         writeln!(
@@ -88,6 +132,12 @@ pub fn check_text(
                     Protocol::Any => "any (use any authentication protocol)",
                     Protocol::Kerberos => "kerberos (Kerberos only)",
                 }
+            )?;
+        }
+        if p.unconstrained_off {
+            writeln!(
+                s,
+                "  unconstrained: off (turn unconstrained delegation off)"
             )?;
         }
         if let (Some(before), Some(delta)) = (&p.before, &p.delta) {

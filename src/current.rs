@@ -17,8 +17,9 @@ use crate::error::{Location, Problem, Problems, Result};
 use crate::model::{file_name, uac, DnSource, ExportInfo, Mode, PrincipalType, Protocol};
 use crate::names;
 use crate::plan::{
-    computer_fqdn, Before, Delta, Message, Plan, PrincipalPlan, Spn, UacChange, Warning,
+    computer_fqdn, risks, Before, Delta, Message, Plan, PrincipalPlan, Spn, UacChange, Warning,
 };
+use crate::rules::Rule;
 use crate::sanitize::echo;
 
 /// Plans `plan` against the export at `path`: reads the accounts and host
@@ -38,6 +39,7 @@ pub fn plan_against(
     let mut problems = Problems::default();
     apply(file, column, opts, plan, &snap, &mut problems);
     problems.check()?;
+    risks::assess(plan, opts, Some(&|host| snap.is_dc_host(host)));
     Ok(snap.info)
 }
 
@@ -273,6 +275,7 @@ fn apply(
             } else {
                 Protocol::Kerberos
             },
+            domain_controller: acct.is_dc(),
         };
         p.delta = Some(delta(p, &before));
         let principal: Arc<str> = p.principal.as_str().into();
@@ -284,20 +287,24 @@ fn apply(
             })
         };
         if p.kind == PrincipalType::User && acct.spns == 0 {
-            warn(format!(
-                "the user account '{}' has no servicePrincipalName in the export: an account without one cannot receive the service tickets that delegation passes on",
-                echo(&acct.sam)
-            )
-            .into());
+            warn(Message::new(
+                Rule::Kcd108,
+                format!(
+                    "the user account '{}' has no servicePrincipalName in the export: an account without one cannot receive the service tickets that delegation passes on",
+                    echo(&acct.sam)
+                ),
+            ));
         }
         if opts.spn_forms == SpnForms::Fqdn {
             for (fqdn, short) in short_forms_left(p, &before) {
-                warn(format!(
-                    "'{}' stays: --spn-forms fqdn removes only '{}'; remove both forms (--spn-forms both) to end the delegation",
-                    echo(&short),
-                    echo(&fqdn)
-                )
-                .into());
+                warn(Message::new(
+                    Rule::Kcd109,
+                    format!(
+                        "'{}' stays: --spn-forms fqdn removes only '{}'; remove both forms (--spn-forms both) to end the delegation",
+                        echo(&short),
+                        echo(&fqdn)
+                    ),
+                ));
             }
         }
         p.before = Some(before);
@@ -401,6 +408,11 @@ fn delta(p: &PrincipalPlan, before: &Before) -> Delta {
         Some(Protocol::Any) => from | uac::TRUSTED_TO_AUTH_FOR_DELEGATION,
         Some(Protocol::Kerberos) => from & !uac::TRUSTED_TO_AUTH_FOR_DELEGATION,
         None => from,
+    };
+    let to = if p.unconstrained_off {
+        to & !uac::TRUSTED_FOR_DELEGATION
+    } else {
+        to
     };
     let uac = (to != from).then_some(UacChange { from, to });
     Delta {

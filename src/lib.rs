@@ -32,6 +32,7 @@ pub mod output;
 pub mod parallel;
 pub mod plan;
 pub mod render;
+pub mod rules;
 pub mod sanitize;
 pub mod text;
 pub mod validate;

@@ -117,10 +117,24 @@ impl Keyword for DnSource {
 
 /// userAccountControl flags (MS-ADTS 2.2.16).
 pub mod uac {
+    pub const ACCOUNTDISABLE: u32 = 0x2;
+    pub const NORMAL_ACCOUNT: u32 = 0x200;
     pub const SERVER_TRUST_ACCOUNT: u32 = 0x2000;
+    /// A read-only domain controller.
+    pub const PARTIAL_SECRETS_ACCOUNT: u32 = 0x0400_0000;
     pub const TRUSTED_FOR_DELEGATION: u32 = 0x80000;
     pub const NOT_DELEGATED: u32 = 0x100000;
     pub const TRUSTED_TO_AUTH_FOR_DELEGATION: u32 = 0x1000000;
+
+    /// Primary group IDs of domain controllers (516) and read-only ones (521).
+    pub const DC_PRIMARY_GROUPS: [u32; 2] = [516, 521];
+
+    /// Whether an account with these flags and primary group is a domain
+    /// controller, read-only ones included.
+    pub fn is_dc(flags: u32, primary_group: Option<u32>) -> bool {
+        flags & (SERVER_TRUST_ACCOUNT | PARTIAL_SECRETS_ACCOUNT) != 0
+            || primary_group.is_some_and(|g| DC_PRIMARY_GROUPS.contains(&g))
+    }
 
     /// userAccountControl as an export writes it: a decimal integer,
     /// which ldifde and some tools write signed (the flags fill 32 bits).

@@ -91,6 +91,8 @@ pub struct Row<'a> {
     pub target: Option<Target<'a>>,
     pub action: Action,
     pub protocol: Option<Protocol>,
+    /// `unconstrained=off`: turn the account's unconstrained delegation off.
+    pub unconstrained_off: bool,
     pub dn: Option<Dn>,
     pub comment: Option<&'a str>,
 }
@@ -143,9 +145,29 @@ pub fn row<'a>(
         },
     };
 
+    let unconstrained_off = match raw.get(Field::Unconstrained) {
+        None => false,
+        Some(v) if v.trim().eq_ignore_ascii_case("off") => true,
+        Some(v) => {
+            bad(
+                Field::Unconstrained,
+                format!(
+                    "'{}' is not a setting kcdplan writes; expected off (turn unconstrained delegation off) or nothing (leave it): unconstrained delegation is the riskiest form (KCD001), and kcdplan never turns it on",
+                    echo(v)
+                ),
+            );
+            false
+        }
+    };
     let service = raw.get(Field::Service);
     let target = raw.get(Field::Target);
-    let clearing = action == Some(Action::Replace) && service.is_none() && target.is_none();
+    // A row that only turns unconstrained delegation off names no target.
+    let flags_only = unconstrained_off
+        && action != Some(Action::Replace)
+        && service.is_none()
+        && target.is_none();
+    let clearing =
+        flags_only || action == Some(Action::Replace) && service.is_none() && target.is_none();
 
     // Principal.
     let principal_written = raw.get(Field::Principal);
@@ -285,6 +307,7 @@ pub fn row<'a>(
                 target: fqdn_target,
                 action,
                 protocol,
+                unconstrained_off,
                 dn,
                 comment: raw.get(Field::Comment),
             })

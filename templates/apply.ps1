@@ -11,14 +11,15 @@
     2. Looks up every account of the plan in its own domain; stops before
        changing anything if one is missing, or is not the account planned
        (another domain, name or class, or an account the plan names twice).
-    3. Works out each account's values and protocol transition after the
-       plan (values compared ignoring case, as AD compares them). If
+    3. Works out each account's values, protocol transition and
+       unconstrained delegation after the plan (values compared ignoring case, as AD compares them). If
        nothing changes, says so and writes no backup.
     4. Saves a backup for rollback.ps1: this plan's id, the time, the
-       domain controllers, and each account's objectGUID, values and flag,
+       domain controllers, and each account's objectGUID, values and flags,
        before and as planned after.
     5. Changes each account in one call (values removed and added in one
-       LDAP modify), then protocol transition. On a failure it prints what
+       LDAP modify), then protocol transition, then unconstrained
+       delegation (only ever turned off). On a failure it prints what
        it changed so far and the rollback command.
     6. Reads every account back and compares it with the plan.
 
@@ -76,6 +77,7 @@ $RollbackCommand = '.\rollback.ps1 -BackupPath ''{0}''' -f ($BackupPath -replace
 
 $Attribute = 'msDS-AllowedToDelegateTo'
 $TrustedToAuthFlag = 0x1000000
+$TrustedForDelegationFlag = 0x80000
 $Properties = @('sAMAccountName', 'distinguishedName', 'objectGUID', 'objectClass', 'userAccountControl', $Attribute)
 $Plan = [ordered]@{}
 $Accounts = [ordered]@{}
@@ -87,7 +89,8 @@ $Stops = New-Object System.Collections.Generic.List[string]
 $Changes = New-Object System.Collections.Generic.List[string]
 
 # The plan, as data: per account, the values to add and remove, or the
-# whole list, and protocol transition ($null: leave it as it is).
+# whole list, protocol transition ($null: leave it as it is), and whether
+# unconstrained delegation is turned off.
 function Register-KcdPlan {
     param(
         [Parameter(Mandatory = $true)] [string] $Key,
@@ -95,9 +98,10 @@ function Register-KcdPlan {
         [AllowEmptyCollection()] [string[]] $Remove = @(),
         [AllowEmptyCollection()] [string[]] $Values = @(),
         [switch] $Replace,
-        $Protocol = $null
+        $Protocol = $null,
+        [switch] $UnconstrainedOff
     )
-    $Plan[$Key] = @{ Add = $Add; Remove = $Remove; Values = $Values; Replace = [bool]$Replace; Protocol = $Protocol }
+    $Plan[$Key] = @{ Add = $Add; Remove = $Remove; Values = $Values; Replace = [bool]$Replace; Protocol = $Protocol; UnconstrainedOff = [bool]$UnconstrainedOff }
 }
 
 function Get-KcdAdParams {
@@ -136,6 +140,13 @@ function Test-KcdProtocolTransition {
     $p = $Account.PSObject.Properties['userAccountControl']
     if ($null -eq $p -or $null -eq $p.Value) { return $false }
     return (([int64]$p.Value -band $TrustedToAuthFlag) -ne 0)
+}
+
+function Test-KcdUnconstrained {
+    param($Account)
+    $p = $Account.PSObject.Properties['userAccountControl']
+    if ($null -eq $p -or $null -eq $p.Value) { return $false }
+    return (([int64]$p.Value -band $TrustedForDelegationFlag) -ne 0)
 }
 
 function Resolve-KcdAccount {
@@ -209,11 +220,12 @@ function Get-KcdAfter {
     }
     $protocol = Test-KcdProtocolTransition $Accounts[$Key]
     if ($null -ne $p.Protocol) { $protocol = [bool]$p.Protocol }
-    @{ Values = [string[]]$values; Protocol = $protocol }
+    $unconstrained = (Test-KcdUnconstrained $Accounts[$Key]) -and -not $p.UnconstrainedOff
+    @{ Values = [string[]]$values; Protocol = $protocol; Unconstrained = $unconstrained }
 }
 
 # Changes one account: its values in one Set-ADObject call, then its
-# protocol transition.
+# protocol transition, then its unconstrained delegation.
 function Set-KcdAccount {
     [CmdletBinding(SupportsShouldProcess = $true)]
     param([Parameter(Mandatory = $true)] [string] $Key, [Parameter(Mandatory = $true)] $After)
@@ -239,6 +251,10 @@ function Set-KcdAccount {
         Set-ADAccountControl -Identity $a.ObjectGUID -TrustedToAuthForDelegation $After.Protocol -Confirm:$false @ad
         $Changes.Add(('{0}: TrustedToAuthForDelegation set to {1}' -f $a.sAMAccountName, $After.Protocol))
     }
+    if ((Test-KcdUnconstrained $a) -ne $After.Unconstrained -and $PSCmdlet.ShouldProcess($a.DistinguishedName, ('Set TrustedForDelegation (unconstrained delegation) to {0}' -f $After.Unconstrained))) {
+        Set-ADAccountControl -Identity $a.ObjectGUID -TrustedForDelegation $After.Unconstrained -Confirm:$false @ad
+        $Changes.Add(('{0}: TrustedForDelegation set to {1}' -f $a.sAMAccountName, $After.Unconstrained))
+    }
 }
 
 # ---------------------------------------------------------------------------
@@ -261,7 +277,7 @@ Register-KcdPlan -Key {{ p.dn }} -Add @(
 {% for v in p.remove %}
     {{ v }}
 {% endfor %}
-){% endif %}{% if p.protocol %} -Protocol {{ p.protocol == "any" }}{% endif %}
+){% endif %}{% if p.protocol %} -Protocol {{ p.protocol == "any" }}{% endif %}{% if p.unconstrained_off %} -UnconstrainedOff{% endif %}
 
 {% endfor %}
 
@@ -292,7 +308,7 @@ foreach ($key in $Plan.Keys) {
     $After[$key] = Get-KcdAfter -Key $key
     $current = @(Get-KcdValues $Accounts[$key])
     $sameValues = (@(Select-KcdMissing -From $current -In $After[$key].Values).Count + @(Select-KcdMissing -From $After[$key].Values -In $current).Count) -eq 0
-    if (-not $sameValues -or (Test-KcdProtocolTransition $Accounts[$key]) -ne $After[$key].Protocol) { $Changing += $key }
+    if (-not $sameValues -or (Test-KcdProtocolTransition $Accounts[$key]) -ne $After[$key].Protocol -or (Test-KcdUnconstrained $Accounts[$key]) -ne $After[$key].Unconstrained) { $Changing += $key }
 }
 if ($Changing.Count -eq 0) {
     Write-Host 'No change is needed: the directory already matches the plan. No backup was written.'
@@ -321,6 +337,8 @@ if ($WhatIfPreference) {
             TrustedToAuthForDelegation      = (Test-KcdProtocolTransition $a)
             AfterAllowedToDelegateTo        = [string[]]@($After[$key].Values)
             AfterTrustedToAuthForDelegation = [bool]$After[$key].Protocol
+            TrustedForDelegation            = (Test-KcdUnconstrained $a)
+            AfterTrustedForDelegation       = [bool]$After[$key].Unconstrained
         }
     }
     $backup = [pscustomobject]@{
@@ -360,7 +378,7 @@ foreach ($key in $Changing) {
     $now = Get-ADObject -Identity $Accounts[$key].ObjectGUID -Properties $Properties @ad
     $values = @(Get-KcdValues $now)
     $want = $After[$key]
-    if (@(Select-KcdMissing -From $values -In $want.Values).Count + @(Select-KcdMissing -From $want.Values -In $values).Count -gt 0 -or (Test-KcdProtocolTransition $now) -ne $want.Protocol) {
+    if (@(Select-KcdMissing -From $values -In $want.Values).Count + @(Select-KcdMissing -From $want.Values -In $values).Count -gt 0 -or (Test-KcdProtocolTransition $now) -ne $want.Protocol -or (Test-KcdUnconstrained $now) -ne $want.Unconstrained) {
         $Differences.Add($key)
     }
 }

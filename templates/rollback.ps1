@@ -78,6 +78,7 @@ $PlannedKeys = @(
 
 $Attribute = 'msDS-AllowedToDelegateTo'
 $TrustedToAuthFlag = 0x1000000
+$TrustedForDelegationFlag = 0x80000
 $Properties = @('sAMAccountName', 'distinguishedName', 'userAccountControl', $Attribute)
 $Changes = New-Object System.Collections.Generic.List[string]
 
@@ -106,6 +107,13 @@ function Test-KcdProtocolTransition {
     $p = $Account.PSObject.Properties['userAccountControl']
     if ($null -eq $p -or $null -eq $p.Value) { return $false }
     return (([int64]$p.Value -band $TrustedToAuthFlag) -ne 0)
+}
+
+function Test-KcdUnconstrained {
+    param($Account)
+    $p = $Account.PSObject.Properties['userAccountControl']
+    if ($null -eq $p -or $null -eq $p.Value) { return $false }
+    return (([int64]$p.Value -band $TrustedForDelegationFlag) -ne 0)
 }
 
 # The values of a list that are not in another, ignoring case as AD does.
@@ -168,6 +176,8 @@ foreach ($r in $records) {
         Protocol      = (Get-KcdFlag $r 'TrustedToAuthForDelegation')
         AfterValues   = (Get-KcdList $r 'AfterAllowedToDelegateTo')
         AfterProtocol = (Get-KcdFlag $r 'AfterTrustedToAuthForDelegation')
+        Unconstrained = (Get-KcdFlag $r 'TrustedForDelegation')
+        AfterUnconstrained = (Get-KcdFlag $r 'AfterTrustedForDelegation')
     }
 }
 
@@ -195,6 +205,9 @@ foreach ($key in $Saved.Keys) {
     if ((Test-KcdProtocolTransition $Found[$key]) -ne $s.AfterProtocol) {
         $Differences.Add(('{0}: protocol transition changed since apply.ps1' -f $key))
     }
+    if ((Test-KcdUnconstrained $Found[$key]) -ne $s.AfterUnconstrained) {
+        $Differences.Add(('{0}: unconstrained delegation changed since apply.ps1' -f $key))
+    }
 }
 if ($Missing.Count -gt 0) {
     throw ('Not found in the directory; nothing was changed: {0}' -f ($Missing -join '; '))
@@ -204,7 +217,7 @@ if ($Differences.Count -gt 0 -and -not $Force) {
 }
 
 # ---------------------------------------------------------------------------
-# 3. Restore each account: its values in one call, then its protocol.
+# 3. Restore each account: its values in one call, then its flags.
 # ---------------------------------------------------------------------------
 foreach ($key in $Saved.Keys) {
     $s = $Saved[$key]
@@ -229,6 +242,10 @@ foreach ($key in $Saved.Keys) {
     if ((Test-KcdProtocolTransition $a) -ne $s.Protocol -and $PSCmdlet.ShouldProcess($a.DistinguishedName, ('Set TrustedToAuthForDelegation to {0}' -f $s.Protocol))) {
         Set-ADAccountControl -Identity $s.Guid -TrustedToAuthForDelegation $s.Protocol -Confirm:$false @ad
         $Changes.Add(('{0}: TrustedToAuthForDelegation set to {1}' -f $s.Record.SamAccountName, $s.Protocol))
+    }
+    if ((Test-KcdUnconstrained $a) -ne $s.Unconstrained -and $PSCmdlet.ShouldProcess($a.DistinguishedName, ('Set TrustedForDelegation to {0}' -f $s.Unconstrained))) {
+        Set-ADAccountControl -Identity $s.Guid -TrustedForDelegation $s.Unconstrained -Confirm:$false @ad
+        $Changes.Add(('{0}: TrustedForDelegation set to {1}' -f $s.Record.SamAccountName, $s.Unconstrained))
     }
 }
 

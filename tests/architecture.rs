@@ -12,7 +12,7 @@ const STAGES: &[&[&str]] = &[
     &["cli", "sanitize"],
     // Shared by every stage: errors, the domain's words, reading text,
     // threads; naming rules, then distinguished names.
-    &["error", "model", "text", "parallel"],
+    &["error", "model", "text", "parallel", "rules"],
     &["names"],
     &["dn"],
     // What the command line means.

@@ -15,7 +15,10 @@ fn readme_main_command_writes_five_artifacts() {
         None,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.stderr, "");
+    // Both hosts are set to protocol transition: a high risk, a warning.
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.stderr);
+    assert!(lines.iter().all(|l| l.contains(": warning: KCD006 high: ")));
     assert!(r
         .stdout
         .starts_with("wrote 5 files for 2 principal(s) to change\n"));
@@ -297,7 +300,10 @@ fn check_prints_the_plan_and_writes_nothing() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         r.stdout,
-        "input.csv: 1 principal(s); 4 value(s) to add, 2 to remove, 0 in replacement sets; 0 warning(s)
+        "input.csv: 1 principal(s); 4 value(s) to add, 2 to remove, 0 in replacement sets; 1 risk(s) (0 accepted), 0 warning(s)
+
+risks, highest severity first:
+  KCD006 high: vmhost1 (line 2): set to use any authentication protocol (plan with --current to tell whether it already has it)
 
 vmhost1 (computer, sAMAccountName VMHOST1$)
   dn: CN=vmhost1,CN=Computers,DC=contoso,DC=com (derived: check it)
@@ -319,7 +325,7 @@ fn check_json_is_the_plan_document() {
     let r = c.check(&["--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(
         v["principals"][0]["add"],
         serde_json::json!(["MSSQLSvc/sql1.contoso.com:1433", "MSSQLSvc/sql1:1433"])
@@ -334,7 +340,7 @@ fn warnings_are_printed_and_deny_warnings_makes_them_fatal() {
     assert_eq!(r.code, 0);
     assert_eq!(
         r.stderr,
-        "input.csv:2: warning: principal 'vmhost1.contoso.com': service 'cfis' looks like a misspelling of 'cifs'\n"
+        "input.csv:2: warning: KCD104 medium: principal 'vmhost1.contoso.com': service 'cfis' looks like a misspelling of 'cifs'\n"
     );
     assert!(c
         .out("summary.md")
@@ -588,7 +594,8 @@ fn values_compare_as_ad_does() {
     );
     assert_eq!(
         r.stderr,
-        "input.csv:2: warning: principal 'vmhost1.contoso.com': 'cifs/m\u{FC}ller-pc.contoso.com' and 'cifs/muller-pc.contoso.com' differ only in kana type or non-spacing marks, which AD ignores: to the directory they are one value\n"
+        "input.csv:2: warning: KCD107 low: principal 'vmhost1.contoso.com': 'cifs/m\u{FC}ller-pc.contoso.com' and 'cifs/muller-pc.contoso.com' differ only in kana type or non-spacing marks, which AD ignores: to the directory they are one value\n\
+         input.csv:2: warning: KCD011 low: principal 'vmhost1.contoso.com': given only the fully qualified SPN form of its targets (--spn-forms)\n"
     );
 }
 

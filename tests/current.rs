@@ -25,7 +25,7 @@ fn computer_is_found_by_dns_name_and_takes_the_exports_dn() {
     assert_eq!(p["delta"]["uac"]["from"], 4096);
     assert_eq!(p["delta"]["uac"]["to"], 4096 | 0x1000000);
     assert_eq!(v["current"]["name"], "ldifde-unicode.ldf");
-    assert_eq!(v["current"]["records"], 3);
+    assert_eq!(v["current"]["records"], 4);
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn a_utf16_export_plans_as_its_utf8_twin() {
 }
 
 /// An export made without some attributes (here objectSid,
-/// servicePrincipalName and msDS-AllowedToDelegateTo) cannot show their
+/// servicePrincipalName, msDS-AllowedToDelegateTo, primaryGroupID...) cannot show their
 /// values: the review summary, plan.json and `check` say which ones, so
 /// that "no values before" is not taken for a fact.
 #[test]
@@ -126,7 +126,7 @@ fn the_summary_names_the_attributes_no_record_holds() {
     let r = c.render(&["--current", "thin.ldif"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let absent = "objectSid, servicePrincipalName, msDS-AllowedToDelegateTo, \
-                  msDS-AllowedToActOnBehalfOfOtherIdentity";
+                  msDS-AllowedToActOnBehalfOfOtherIdentity, primaryGroupID, adminCount";
     assert!(
         c.out("summary.md").contains(&format!(
             "| Not in any record of the export | {absent}: read as none, which the export cannot confirm |\n"
@@ -141,7 +141,9 @@ fn the_summary_names_the_attributes_no_record_holds() {
             "objectSid",
             "servicePrincipalName",
             "msDS-AllowedToDelegateTo",
-            "msDS-AllowedToActOnBehalfOfOtherIdentity"
+            "msDS-AllowedToActOnBehalfOfOtherIdentity",
+            "primaryGroupID",
+            "adminCount"
         ])
     );
     let check = c.check(&["--current", "thin.ldif"]);

@@ -44,7 +44,7 @@ fn unknown_column_with_suggestion() {
 
 #[test]
 fn unknown_column_without_close_match_lists_known_columns() {
-    fails("principal,service,target,colour\na,b,c,d\n", &[], one("input.csv:1: column 'colour': unknown column; known columns: principal, service, target, action, protocol, principal_type, dn, comment"));
+    fails("principal,service,target,colour\na,b,c,d\n", &[], one("input.csv:1: column 'colour': unknown column; known columns: principal, service, target, action, protocol, principal_type, dn, comment, unconstrained"));
 }
 
 #[test]

@@ -28,7 +28,7 @@ fn check_summary_and_plan_json_count_the_same_change() {
         .to_string();
     assert_eq!(
         listed,
-        "lab.csv: 2 principal(s); 10 value(s) to add, 0 to remove, 0 in replacement sets; 0 warning(s)"
+        "lab.csv: 2 principal(s); 10 value(s) to add, 0 to remove, 0 in replacement sets; 1 risk(s) (0 accepted), 0 warning(s)"
     );
     let rendered = Test::new()
         .file("lab.csv", &csv)
@@ -48,7 +48,7 @@ fn check_summary_and_plan_json_count_the_same_change() {
     assert_eq!(
         json["totals"],
         serde_json::json!({"principals": 2, "values_added": 10, "values_removed": 0,
-                           "values_replaced": 0, "warnings": 0})
+                           "values_replaced": 0, "risks": 1, "warnings": 0, "accepted": 0})
     );
 }
 

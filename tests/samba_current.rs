@@ -198,14 +198,23 @@ fn target_host_not_in_the_export_is_a_warning() {
         "principal,service,target\nvmhost1.contoso.com,cifs,dc1\nvmhost1.contoso.com,cifs,nohost\n",
     );
     w.export(&d);
+    // DC1 is a domain controller: delegation to it is critical (KCD002).
     let r = run_in(
         w.dir.path(),
-        &["check", "hosts.csv", "--current", "export.ldif"],
+        &[
+            "check",
+            "hosts.csv",
+            "--current",
+            "export.ldif",
+            "--accept-risk",
+            "KCD002",
+        ],
         None,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("target host 'nohost.contoso.com' is neither a dNSHostName nor in any servicePrincipalName"), "{}", r.stderr);
-    assert!(!r.stderr.contains("'dc1"), "{}", r.stderr);
+    assert!(r.stderr.contains("accepted with --accept-risk: KCD002 critical: principal 'vmhost1.contoso.com': delegation to a domain controller: 'cifs/dc1.contoso.com', 'cifs/dc1'"), "{}", r.stderr);
+    assert!(r.stderr.contains("warning: KCD010 medium: principal 'vmhost1.contoso.com': target host 'nohost.contoso.com' is neither a dNSHostName nor in any servicePrincipalName"), "{}", r.stderr);
+    assert!(!r.stderr.contains("target host 'dc1"), "{}", r.stderr);
 }
 
 #[test]

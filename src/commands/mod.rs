@@ -14,11 +14,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::PlanArgs;
-use crate::config::Options;
+use crate::config::{Acceptance, Options};
 use crate::csv::header::Field;
 use crate::error::{self, Error, Location, Problem, Problems, Result};
 use crate::model::{ExportInfo, FileInfo};
-use crate::plan::{Plan, Planner};
+use crate::plan::{risks, Plan, Planner};
 use crate::{console, current, validate};
 
 /// A CSV read and planned.
@@ -29,6 +29,8 @@ pub struct Planned {
     pub plan: Arc<Plan>,
     /// The export planned against (`--current`).
     pub current: Option<ExportInfo>,
+    /// `--accept-risk` options that matched no finding.
+    pub unmatched: Vec<Acceptance>,
 }
 
 /// Reads, validates and plans the CSV the arguments name.
@@ -87,15 +89,17 @@ pub fn plan_reader(
             "no rows after the header: nothing to plan",
         )));
     };
+    let column = column.unwrap_or_else(|| Field::Principal.name().into());
     let current = match current {
-        None => None,
-        Some(path) => {
-            let column = column.unwrap_or_else(|| Field::Principal.name().into());
-            Some(current::plan_against(
-                name, &column, &options, &mut plan, path,
-            )?)
+        None => {
+            risks::assess(&mut plan, &options, None);
+            None
         }
+        Some(path) => Some(current::plan_against(
+            name, &column, &options, &mut plan, path,
+        )?),
     };
+    let unmatched = risks::settle(&mut plan, &options, name, &column)?;
     Ok(Planned {
         source: FileInfo {
             name: name.to_string(),
@@ -104,11 +108,21 @@ pub fn plan_reader(
         options,
         plan: Arc::new(plan),
         current,
+        unmatched,
     })
 }
 
 /// Prints the plan's warnings to `err`; fails if they are denied.
 fn report_warnings(planned: &Planned, err: &mut dyn Write) -> Result<()> {
+    for w in &planned.plan.accepted {
+        let _ = writeln!(err, "{}", console::accepted_line(&planned.source.name, w));
+    }
+    for a in &planned.unmatched {
+        let _ = writeln!(
+            err,
+            "note: --accept-risk {a} matched no finding of this plan"
+        );
+    }
     let warnings = &planned.plan.warnings;
     for w in warnings.iter().take(error::MAX_REPORTED) {
         let _ = writeln!(err, "{}", console::warning_line(&planned.source.name, w));

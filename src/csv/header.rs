@@ -19,10 +19,11 @@ pub enum Field {
     PrincipalType,
     Dn,
     Comment,
+    Unconstrained,
 }
 
 impl Field {
-    pub const ALL: [Field; 8] = [
+    pub const ALL: [Field; 9] = [
         Field::Principal,
         Field::Service,
         Field::Target,
@@ -31,6 +32,7 @@ impl Field {
         Field::PrincipalType,
         Field::Dn,
         Field::Comment,
+        Field::Unconstrained,
     ];
 
     /// The documented name of the column: its first spelling.
@@ -58,6 +60,7 @@ const SPELLINGS: &[(&str, Field)] = &[
     ("principal_type", Field::PrincipalType),
     ("dn", Field::Dn),
     ("comment", Field::Comment),
+    ("unconstrained", Field::Unconstrained),
     ("TrustedComputer", Field::Principal),
     ("TrustingComputer", Field::Target),
     ("ServiceType", Field::Service),
@@ -242,7 +245,8 @@ mod tests {
                 "protocol",
                 "principal_type",
                 "dn",
-                "comment"
+                "comment",
+                "unconstrained"
             ]
         );
     }

@@ -26,8 +26,12 @@ pub struct Account {
     /// How many servicePrincipalName values the account holds.
     pub spns: usize,
     pub delegate_to: Vec<String>,
-    /// SIDs allowed to delegate to this account (resource-based).
-    pub rbcd: Vec<String>,
+    /// The DACL of msDS-AllowedToActOnBehalfOfOtherIdentity: who may
+    /// delegate to this account (resource-based), every ACE as written.
+    pub rbcd: Vec<descriptor::Ace>,
+    pub primary_group_id: Option<u32>,
+    /// adminCount=1: a member, now or once, of a protected group.
+    pub admin_count: bool,
 }
 
 impl Account {
@@ -60,7 +64,7 @@ impl Account {
                     echo(&e.dn)
                 ))
             })?;
-            rbcd.extend(descriptor::allowed(&aces));
+            rbcd.extend(aces);
         }
         Ok(Some(Account {
             line: e.line,
@@ -77,13 +81,30 @@ impl Account {
                 .collect(),
             rbcd,
             spns: e.values("serviceprincipalname").count(),
+            primary_group_id: primary_group_of(e),
+            admin_count: e.text("admincount").is_some_and(|t| t.trim() == "1"),
         }))
+    }
+
+    /// Whether the account is a domain controller (read-only ones too).
+    pub fn is_dc(&self) -> bool {
+        uac::is_dc(self.uac.unwrap_or(0), self.primary_group_id)
+    }
+
+    /// The SIDs the resource-based descriptor lets delegate, in order.
+    pub fn rbcd_allowed(&self) -> Vec<String> {
+        descriptor::allowed(&self.rbcd)
     }
 
     /// Whether "use any authentication protocol" is on (unknown: off).
     pub fn protocol_transition(&self) -> bool {
         self.uac.unwrap_or(0) & uac::TRUSTED_TO_AUTH_FOR_DELEGATION != 0
     }
+}
+
+/// An entry's primaryGroupID, when it has one that reads as a number.
+pub fn primary_group_of(e: &Entry) -> Option<u32> {
+    e.text("primarygroupid").and_then(|t| t.trim().parse().ok())
 }
 
 /// An entry's userAccountControl (0 when it has none).

@@ -13,7 +13,7 @@ pub use account::Account;
 
 use crate::error::Result;
 use crate::ldif::reader::{self, Entry};
-use crate::model::ExportInfo;
+use crate::model::{uac, ExportInfo};
 use crate::names;
 
 /// What the plan asks of the export: every key is folded
@@ -47,6 +47,8 @@ pub struct Snapshot {
     /// Folded host names (FQDN and first label) from dNSHostName and
     /// every servicePrincipalName, among the plan's target hosts.
     pub hosts: HashSet<String>,
+    /// The same names, of domain controllers only.
+    pub dc_hosts: HashSet<String>,
 }
 
 impl Snapshot {
@@ -55,8 +57,12 @@ impl Snapshot {
         let file = path.display().to_string();
         let mut accounts = Vec::new();
         let mut hosts = HashSet::new();
+        let mut dc_hosts = HashSet::new();
         let info = reader::read(path, |e| {
             index_hosts(&mut hosts, &e, Some(&wanted.targets));
+            if is_dc_entry(&e) {
+                index_hosts(&mut dc_hosts, &e, Some(&wanted.targets));
+            }
             let sam = e.text("samaccountname").map(names::fold);
             let host = e.text("dnshostname").map(names::fold);
             let maybe = sam
@@ -93,6 +99,7 @@ impl Snapshot {
             by_dn: HashMap::new(),
             by_host: HashMap::new(),
             hosts,
+            dc_hosts,
         };
         for (i, a) in snap.accounts.iter().enumerate() {
             let sam = names::fold(&a.sam).into_owned();
@@ -134,6 +141,18 @@ impl Snapshot {
     pub fn host_exists(&self, host: &str) -> bool {
         self.hosts.contains(names::fold(host).as_ref())
     }
+
+    /// Whether `host` names a domain controller of the export.
+    pub fn is_dc_host(&self, host: &str) -> bool {
+        self.dc_hosts.contains(names::fold(host).as_ref())
+    }
+}
+
+/// Whether an export entry is a domain controller's account (its flags or
+/// its primary group say so).
+pub fn is_dc_entry(e: &Entry) -> bool {
+    let flags = e.text("useraccountcontrol").and_then(uac::parse);
+    uac::is_dc(flags.unwrap_or(0), account::primary_group_of(e))
 }
 
 /// The value of a DN's first RDN as written, folded; `None` when it holds

@@ -27,6 +27,8 @@ pub const ATTRIBUTES: &[&str] = &[
     "serviceprincipalname",
     "msds-allowedtodelegateto",
     "msds-allowedtoactonbehalfofotheridentity",
+    "primarygroupid",
+    "admincount",
 ];
 
 /// [`ATTRIBUTES`] as AD spells them, in the same order.
@@ -38,6 +40,8 @@ pub const SPELLED: &[&str] = &[
     "servicePrincipalName",
     "msDS-AllowedToDelegateTo",
     "msDS-AllowedToActOnBehalfOfOtherIdentity",
+    "primaryGroupID",
+    "adminCount",
 ];
 
 /// One attribute value: text (read where it lies in the file's record),

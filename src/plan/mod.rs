@@ -4,6 +4,7 @@
 //! [`Planner`] builds it from checked rows.
 
 mod planner;
+pub mod risks;
 mod values;
 mod warnings;
 
@@ -35,6 +36,8 @@ pub struct PrincipalPlan {
     pub replace: Spns,
     /// `None`: leave protocol transition as it is.
     pub protocol: Option<Protocol>,
+    /// Turn unconstrained delegation (TRUSTED_FOR_DELEGATION) off.
+    pub unconstrained_off: bool,
     /// CSV lines that contributed.
     pub lines: Vec<u64>,
     pub comments: Vec<String>,
@@ -50,6 +53,9 @@ pub struct Before {
     pub values: Vec<Spn>,
     pub user_account_control: u32,
     pub protocol: Protocol,
+    /// Whether the account is a domain controller (for the risk rules).
+    #[serde(skip)]
+    pub domain_controller: bool,
 }
 
 /// The change set against the export: only what differs.
@@ -83,7 +89,11 @@ pub fn computer_fqdn(p: &PrincipalPlan) -> Option<String> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub principals: Vec<PrincipalPlan>,
+    /// Findings that stand: lints and risks (never critical ones: those
+    /// are errors unless accepted).
     pub warnings: Vec<Warning>,
+    /// Findings accepted with `--accept-risk`.
+    pub accepted: Vec<Warning>,
 }
 
 /// The counts a plan is summed up by: `check`, summary.md and plan.json
@@ -98,7 +108,12 @@ pub struct Totals {
     /// Values of replacement lists (without an export; against one, a
     /// replacement is written as the values it deletes and adds).
     pub values_replaced: usize,
+    /// Findings of risk rules (KCD0xx), accepted ones included.
+    pub risks: usize,
+    /// Findings of lints (KCD1xx).
     pub warnings: usize,
+    /// Findings accepted with `--accept-risk`.
+    pub accepted: usize,
 }
 
 impl Plan {
@@ -110,7 +125,13 @@ impl Plan {
             values_added: 0,
             values_removed: 0,
             values_replaced: 0,
-            warnings: self.warnings.len(),
+            risks: (self.warnings.iter().chain(&self.accepted))
+                .filter(|w| w.rule().is_risk())
+                .count(),
+            warnings: (self.warnings.iter().chain(&self.accepted))
+                .filter(|w| !w.rule().is_risk())
+                .count(),
+            accepted: self.accepted.len(),
         };
         for p in &self.principals {
             match &p.delta {

@@ -16,6 +16,7 @@ use crate::dn::{self, Dn};
 use crate::error::{Location, Problem, Problems};
 use crate::model::{Action, DnSource, Keyword, Mode, PrincipalType, Protocol};
 use crate::names::{self, VSMS};
+use crate::rules::Rule;
 use crate::sanitize::{echo, show};
 use crate::validate::Row;
 
@@ -67,6 +68,8 @@ struct Account {
     first_update: Option<(u64, Action)>,
     mixed: bool,
     protocol: Option<(Protocol, u64)>,
+    /// Turn unconstrained delegation off (the first row that asks).
+    unconstrained_off: Option<u64>,
     dn: Option<(Dn, u64)>,
     add: ValueSet,
     remove: ValueSet,
@@ -93,6 +96,7 @@ impl Account {
             first_update: None,
             mixed: false,
             protocol: None,
+            unconstrained_off: None,
             dn: None,
             add: ValueSet::default(),
             remove: ValueSet::default(),
@@ -224,28 +228,34 @@ impl Account {
 
     /// Warnings about the row's target: in another domain, or the
     /// principal itself.
-    fn target_warnings(&self, row: &Row) -> Vec<String> {
+    fn target_warnings(&self, row: &Row) -> Vec<Message> {
         let mut warn = Vec::new();
         let (p, Some(t)) = (&self.principal, &row.target) else {
             return warn;
         };
         let pd = &p.domain;
         if t.fqdn_written && names::fold(t.domain()) != pd.as_str() {
-            warn.push(format!(
-                "target '{}' is in domain '{}' but the principal is in '{}'; classic constrained delegation does not cross domains (use resource-based delegation)",
-                show(&t.fqdn),
-                show(t.domain()),
-                show(pd)
+            warn.push(Message::new(
+                Rule::Kcd101,
+                format!(
+                    "target '{}' is in domain '{}' but the principal is in '{}'; classic constrained delegation does not cross domains (use resource-based delegation)",
+                    show(&t.fqdn),
+                    show(t.domain()),
+                    show(pd)
+                ),
             ));
         }
         if p.kind == PrincipalType::Computer
             && t.short.eq_ignore_ascii_case(&p.name)
             && names::fold(t.domain()) == p.domain.as_str()
         {
-            warn.push(format!(
-                "principal '{}' delegates to itself ('{}')",
-                show(&p.written),
-                show(&t.fqdn)
+            warn.push(Message::new(
+                Rule::Kcd105,
+                format!(
+                    "principal '{}' delegates to itself ('{}')",
+                    show(&p.written),
+                    show(&t.fqdn)
+                ),
             ));
         }
         warn
@@ -298,7 +308,13 @@ impl<'a> Planner<'a> {
         let here = number(acc.lines.len() - 1);
         let mut found = Vec::new();
         acc.check_kind(&row, &mut found);
-        acc.check_mode(&row, &mut found);
+        // A row that only turns unconstrained delegation off has no mode.
+        if row.target.is_some() || row.action == Action::Replace {
+            acc.check_mode(&row, &mut found);
+        }
+        if row.unconstrained_off {
+            acc.unconstrained_off.get_or_insert(row.line);
+        }
         acc.check_protocol(&row, &mut found);
         acc.check_dn(&row, &mut found);
         acc.add_values(&row, here, &self.values, &self.words, &mut found);
@@ -319,7 +335,7 @@ impl<'a> Planner<'a> {
             self.warnings.push(Warning {
                 line: row.line,
                 principal: principal.clone(),
-                message: message.into(),
+                message,
             });
         }
         for (field, msg) in found {
@@ -341,7 +357,7 @@ impl<'a> Planner<'a> {
 
     /// A warning for each service class of `row` that looks like a typo
     /// of a known one (few distinct classes, many rows: verdicts are kept).
-    fn misspelt_classes(&mut self, row: &Row) -> Vec<String> {
+    fn misspelt_classes(&mut self, row: &Row) -> Vec<Message> {
         let mut warn = Vec::new();
         for c in &row.classes {
             let verdict = match self.near.get(*c) {
@@ -352,9 +368,12 @@ impl<'a> Planner<'a> {
                     .or_insert(names::near_miss(c)),
             };
             if let Some(k) = verdict {
-                warn.push(format!(
-                    "service '{}' looks like a misspelling of '{k}'",
-                    show(row.service_written)
+                warn.push(Message::new(
+                    Rule::Kcd104,
+                    format!(
+                        "service '{}' looks like a misspelling of '{k}'",
+                        show(row.service_written)
+                    ),
                 ));
             }
         }
@@ -411,6 +430,7 @@ impl<'a> Planner<'a> {
         Plan {
             principals,
             warnings,
+            accepted: Vec::new(),
         }
     }
 
@@ -448,11 +468,13 @@ impl<'a> Planner<'a> {
         if p.kind == PrincipalType::Computer && p.name.chars().count() > 15 {
             warn(
                 acc.first_line,
-                format!(
-                    "computer name '{}' is longer than 15 characters (the NetBIOS limit); its sAMAccountName is probably truncated, check the account",
-                    show(&p.name)
-                )
-                .into(),
+                Message::new(
+                    Rule::Kcd106,
+                    format!(
+                        "computer name '{}' is longer than 15 characters (the NetBIOS limit); its sAMAccountName is probably truncated, check the account",
+                        show(&p.name)
+                    ),
+                ),
             );
         }
         // (Warnings are sorted at the end: this order does not show.)
@@ -473,12 +495,14 @@ impl<'a> Planner<'a> {
                 self.warnings.push(Warning {
                     line: acc.first_line,
                     principal: p.written.clone(),
-                    message: format!(
-                        "'{}' and '{}' differ only in kana type or non-spacing marks, which AD ignores: to the directory they are one value",
-                        show(&a),
-                        show(&b)
-                    )
-                    .into(),
+                    message: Message::new(
+                        Rule::Kcd107,
+                        format!(
+                            "'{}' and '{}' differ only in kana type or non-spacing marks, which AD ignores: to the directory they are one value",
+                            show(&a),
+                            show(&b)
+                        ),
+                    ),
                 });
             }
         }
@@ -494,6 +518,7 @@ impl<'a> Planner<'a> {
             remove,
             replace,
             protocol: acc.protocol.map(|(p, _)| p),
+            unconstrained_off: acc.unconstrained_off.is_some(),
             lines: acc.lines,
             comments: acc.comments,
             before: None,

@@ -1,23 +1,44 @@
-//! Warnings: delegations that are legal but probably not what was meant.
-//! The sentences that can come once per target host keep only the host
-//! and are written out when shown (a forest-sized plan holds hundreds of
-//! thousands).
+//! Findings of a plan: each is one rule of the catalogue ([`crate::rules`])
+//! about one account, at a CSV line. The sentences that can come once per
+//! target host keep only the host and are written out when shown (a
+//! forest-sized plan holds hundreds of thousands).
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::names::VSMS;
+use crate::rules::Rule;
 use crate::sanitize::{is_plain, show};
 
-/// A warning: legal, but worth a second look. Warnings sort by line,
-/// principal and text.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// A finding: a rule the plan breaks, at a line, for an account. Findings
+/// sort by line, principal and text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Warning {
     pub line: u64,
     /// The principal as written (shared by all its warnings).
     pub principal: Arc<str>,
     pub message: Message,
+}
+
+impl Warning {
+    pub fn rule(&self) -> Rule {
+        self.message.rule()
+    }
+}
+
+impl Serialize for Warning {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let rule = self.rule();
+        let mut m = s.serialize_struct("Warning", 5)?;
+        m.serialize_field("rule", &rule)?;
+        m.serialize_field("severity", &rule.severity())?;
+        m.serialize_field("line", &self.line)?;
+        m.serialize_field("principal", &*self.principal)?;
+        m.serialize_field("message", &self.message)?;
+        m.end()
+    }
 }
 
 /// What a warning says. The sentences that can come once per target host
@@ -26,7 +47,8 @@ pub struct Warning {
 /// compare and order as their text does.
 #[derive(Debug, Clone)]
 pub enum Message {
-    Text(Box<str>),
+    /// The rule, and the sentence.
+    Text(Rule, Box<str>),
     /// The migration service to this host, and no `cifs` to it. (A
     /// host's name is shared by all the warnings about it.)
     MigrationWithoutCifs(Arc<str>),
@@ -37,9 +59,19 @@ pub enum Message {
     HostNotInExport(Box<(Box<str>, Arc<str>)>),
 }
 
-impl From<String> for Message {
-    fn from(text: String) -> Message {
-        Message::Text(text.into())
+impl Message {
+    pub fn new(rule: Rule, text: String) -> Message {
+        Message::Text(rule, text.into())
+    }
+
+    /// The rule this message is a finding of.
+    pub fn rule(&self) -> Rule {
+        match self {
+            Message::Text(rule, _) => *rule,
+            Message::MigrationWithoutCifs(_) => Rule::Kcd102,
+            Message::MigrationWithoutAny(_) => Rule::Kcd103,
+            Message::HostNotInExport(_) => Rule::Kcd010,
+        }
     }
 }
 
@@ -56,7 +88,7 @@ impl Message {
         use std::fmt::Write;
         let size = match (self, self.migration()) {
             (_, Some((host, end))) => VSMS.len() + host.len() + end.len() + 8,
-            (Message::Text(t), _) => t.len(),
+            (Message::Text(_, t), _) => t.len(),
             (Message::HostNotInExport(missing), _) => missing.0.len() + missing.1.len() + 128,
             _ => 0,
         };
@@ -82,7 +114,7 @@ impl std::fmt::Display for Message {
             return write!(f, "'{VSMS}' to '{}{end}", show(host));
         }
         match self {
-            Message::Text(t) => f.write_str(t),
+            Message::Text(_, t) => f.write_str(t),
             Message::HostNotInExport(missing) => write!(
                 f,
                 "target host '{}' is neither a dNSHostName nor in any servicePrincipalName of {}: delegation to a host that does not exist?",
@@ -110,7 +142,7 @@ impl Ord for Message {
             }
         }
         match (self, other) {
-            (Text(a), Text(b)) => a.cmp(b),
+            (Text(r, a), Text(s, b)) => a.cmp(b).then(r.cmp(s)),
             (HostNotInExport(a), HostNotInExport(b)) if a == b => std::cmp::Ordering::Equal,
             _ => self.to_string().cmp(&other.to_string()),
         }
@@ -171,8 +203,11 @@ mod tests {
                 host.into(),
                 export.clone(),
             ))));
-            messages.push(format!("'{VSMS}' to '{host}' with text").into());
-            messages.push(format!("target host '{host}'").into());
+            messages.push(Message::new(
+                Rule::Kcd101,
+                format!("'{VSMS}' to '{host}' with text"),
+            ));
+            messages.push(Message::new(Rule::Kcd101, format!("target host '{host}'")));
         }
         assert_eq!(
             Message::MigrationWithoutCifs("h\u{202e}x".into()).to_string(),
@@ -187,7 +222,10 @@ mod tests {
                 assert_eq!(a == b, x == y, "{a} / {b}");
             }
         }
-        let text = Message::Text(Message::MigrationWithoutAny("h".into()).to_string().into());
+        let text = Message::new(
+            Rule::Kcd103,
+            Message::MigrationWithoutAny("h".into()).to_string(),
+        );
         assert_eq!(text, Message::MigrationWithoutAny("h".into()));
         let mut by_text: Vec<String> = messages.iter().map(Message::to_string).collect();
         by_text.sort();

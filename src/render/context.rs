@@ -12,10 +12,11 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Serde, Value};
 use crate::config::Options;
 use crate::model::{ExportInfo, FileInfo, Keyword};
 use crate::parallel::Gather;
-use crate::plan::{Plan, PrincipalPlan, Spn, Spns};
+use crate::plan::risks::{self, Transition};
+use crate::plan::{Plan, PrincipalPlan, Spn, Spns, Warning};
 
 /// Version of the plan.json layout; bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything the templates see but the list of artifacts.
 #[derive(Debug, Clone)]
@@ -70,11 +71,11 @@ impl Context {
 
     /// The template context: `schema_version`, `plan_id`, `version`, `input`,
     /// `options`, `current`, `principals`, `protocol_principals`,
-    /// `changed_principals`, `domains`, `warnings`, `totals`, `overridden_templates`
-    /// and `artifacts`, given as [`artifacts`] or [`artifacts_later`].
+    /// `changed_principals`, `domains`, `risks`, `warnings`,
+    /// `protocol_transition`, `totals`, `overridden_templates` and `artifacts`, given as [`artifacts`] or [`artifacts_later`].
     pub fn value(&self, artifacts: Value) -> Value {
         let protocol: Vec<usize> = (self.plan.principals.iter().enumerate())
-            .filter(|(_, p)| p.protocol.is_some())
+            .filter(|(_, p)| p.protocol.is_some() || p.unconstrained_off)
             .map(|(i, _)| i)
             .collect();
         let mut m: BTreeMap<&str, Value> = BTreeMap::new();
@@ -97,11 +98,14 @@ impl Context {
                 only: Some(protocol),
             }),
         );
+        m.insert("risks", Value::from_object(Findings::of(&self.plan, true)));
         m.insert(
             "warnings",
-            Value::from_object(Warnings {
-                plan: self.plan.clone(),
-            }),
+            Value::from_object(Findings::of(&self.plan, false)),
+        );
+        m.insert(
+            "protocol_transition",
+            Value::from(Serde(&transitions(&self.plan))),
         );
         m.insert("totals", Value::from(Serde(&self.plan.totals())));
         let domains: std::collections::BTreeSet<&str> = (self.plan.principals.iter())
@@ -229,6 +233,7 @@ const PRINCIPAL_FIELDS: &[&str] = &[
     "remove",
     "replace",
     "protocol",
+    "unconstrained_off",
     "lines",
     "comments",
     "before",
@@ -256,6 +261,7 @@ impl Object for PrincipalView {
             "remove" => at.list(List::Remove),
             "replace" => at.list(List::Replace),
             "protocol" => some_str(p.protocol.map(|x| x.as_str())),
+            "unconstrained_off" => Value::from(p.unconstrained_off),
             "lines" => at.list(List::Lines),
             "comments" => at.list(List::Comments),
             "before" => match p.before {
@@ -405,36 +411,125 @@ impl Object for ListView {
     }
 }
 
-/// The plan's warnings as a lazy sequence.
-#[derive(Debug)]
-struct Warnings {
-    plan: Arc<Plan>,
+/// An account named in review lists: as the CSV writes it, and its
+/// identity.
+#[derive(Debug, serde::Serialize)]
+struct Named<'a> {
+    principal: &'a str,
+    sam_account_name: &'a str,
+    domain: &'a str,
 }
 
-impl Object for Warnings {
+/// The accounts whose protocol transition the plan grants: `gained`
+/// (against the export, new), `held` (they had it already) and `set`
+/// (planned without an export: new or not is unknown).
+#[derive(Debug, Default, serde::Serialize)]
+struct Transitions<'a> {
+    gained: Vec<Named<'a>>,
+    held: Vec<Named<'a>>,
+    set: Vec<Named<'a>>,
+}
+
+fn transitions(plan: &Plan) -> Transitions<'_> {
+    let mut t = Transitions::default();
+    for p in &plan.principals {
+        let named = Named {
+            principal: &p.principal,
+            sam_account_name: &p.sam_account_name,
+            domain: &p.domain,
+        };
+        match risks::transition(p) {
+            Transition::Gained => t.gained.push(named),
+            Transition::Held => t.held.push(named),
+            Transition::Set => t.set.push(named),
+            Transition::Without => {}
+        }
+    }
+    t
+}
+
+/// Findings of the plan as a lazy sequence: the risks (KCD0xx) highest
+/// severity first, or the lints (KCD1xx) by line; accepted ones included.
+#[derive(Debug)]
+struct Findings {
+    plan: Arc<Plan>,
+    /// (accepted, index into `warnings` or `accepted`).
+    items: Vec<(bool, usize)>,
+}
+
+impl Findings {
+    fn of(plan: &Arc<Plan>, risks: bool) -> Findings {
+        let mut items: Vec<(bool, usize)> = (plan.warnings.iter().enumerate())
+            .map(|(i, w)| (false, i, w))
+            .chain(plan.accepted.iter().enumerate().map(|(i, w)| (true, i, w)))
+            .filter(|(_, _, w)| w.rule().is_risk() == risks)
+            .map(|(a, i, _)| (a, i))
+            .collect();
+        let get = |&(a, i): &(bool, usize)| finding(plan, a, i);
+        if risks {
+            items.sort_by(|x, y| {
+                let (a, b) = (get(x), get(y));
+                (b.rule().severity().cmp(&a.rule().severity()))
+                    .then_with(|| a.rule().cmp(&b.rule()))
+                    .then_with(|| a.cmp(b))
+            });
+        } else {
+            items.sort_by(|x, y| get(x).cmp(get(y)));
+        }
+        Findings {
+            plan: plan.clone(),
+            items,
+        }
+    }
+}
+
+fn finding(plan: &Plan, accepted: bool, i: usize) -> &Warning {
+    if accepted {
+        &plan.accepted[i]
+    } else {
+        &plan.warnings[i]
+    }
+}
+
+impl Object for Findings {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Seq
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let i = key.as_usize()?;
-        self.plan.warnings.get(i)?;
+        let &(accepted, i) = self.items.get(key.as_usize()?)?;
         Some(Value::from_object(WarningView {
             plan: self.plan.clone(),
+            accepted,
             i,
         }))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Seq(self.plan.warnings.len())
+        Enumerator::Seq(self.items.len())
     }
 }
 
-/// One warning, field by field.
+/// One finding, field by field.
 #[derive(Debug)]
 struct WarningView {
     plan: Arc<Plan>,
+    accepted: bool,
     i: usize,
+}
+
+impl WarningView {
+    fn warning(&self) -> &Warning {
+        finding(&self.plan, self.accepted, self.i)
+    }
+}
+
+/// A finding as plan.json writes it.
+#[derive(serde::Serialize)]
+struct FindingJson<'a> {
+    #[serde(flatten)]
+    warning: &'a Warning,
+    accepted: bool,
 }
 
 impl Object for WarningView {
@@ -443,17 +538,29 @@ impl Object for WarningView {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let w = &self.plan.warnings[self.i];
+        let w = self.warning();
+        let rule = w.rule();
         Some(match key.as_str()? {
+            "rule" => Value::from(rule.id()),
+            "severity" => Value::from(rule.severity().as_str()),
+            "reason" => Value::from(rule.info().reason),
             "line" => Value::from(w.line),
             "principal" => Value::from(&*w.principal),
             "message" => Value::from(w.message.text()),
+            "accepted" => Value::from(self.accepted),
             _ => return None,
         })
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(&["line", "principal", "message"])
+        Enumerator::Str(&[
+            "rule",
+            "severity",
+            "line",
+            "principal",
+            "message",
+            "accepted",
+        ])
     }
 }
 
@@ -465,7 +572,10 @@ pub fn plan_item_json(value: &Value) -> Option<serde_json::Result<String>> {
         return Some(crate::escape::json::to_string(p.0.principal()));
     }
     if let Some(w) = value.downcast_object_ref::<WarningView>() {
-        return Some(crate::escape::json::to_string(&w.plan.warnings[w.i]));
+        return Some(crate::escape::json::to_string(&FindingJson {
+            warning: w.warning(),
+            accepted: w.accepted,
+        }));
     }
     None
 }
