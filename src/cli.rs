@@ -46,14 +46,16 @@ Examples:
     Check(CheckArgs),
     /// List every delegation in a directory export, riskiest first.
     #[command(after_help = "\
-Lists unconstrained delegation (on accounts that are not domain controllers),
-constrained delegation with and without protocol transition (and whether each
-target host exists in the export), resource-based delegation (with the
-allowed principals by name), and accounts marked sensitive.
+Reports the findings of the risk rules (KCD001 and up, with severity),
+highest first, then every delegation: unconstrained (on accounts that are
+not domain controllers), constrained with and without protocol transition
+(and whether each target host exists in the export), resource-based (every
+entry of the descriptor, principals named), and accounts marked sensitive.
 
 Examples:
   kcdplan audit export.ldf
-  kcdplan audit export.ldf --format markdown > audit.md")]
+  kcdplan audit export.ldf --format markdown > audit.md
+  kcdplan audit export.ldf --fail-on high   (exit 1 on a high or critical finding)")]
     Audit(AuditArgs),
     /// Write the read-only PowerShell script that produces an export for --current and audit.
     #[command(after_help = "\
@@ -89,6 +91,19 @@ pub struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
     pub format: AuditFormat,
+    /// Exit with code 1 when a finding of this severity or higher exists
+    /// (the audit is printed either way): a gate for a pipeline.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+}
+
+/// `--fail-on`, as typed (its meaning: `rules::Severity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Low,
+    Medium,
+    High,
+    Critical,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write as _};
 use std::path::Path;
 
-use crate::audit::{Audit, Principal};
+use crate::audit::{Ace, Audit, Delegation};
 use crate::error::{Error, Result};
 use crate::escape::markdown;
 use crate::model::{DnSource, ExportInfo, FileInfo, Keyword, Mode, Protocol};
@@ -213,10 +213,38 @@ pub fn render_done(out: &Path, plan: &Plan, written: &[FileInfo]) -> String {
     s
 }
 
-fn principal_name(p: &Principal) -> String {
-    match (&p.sam_account_name, &p.dn) {
-        (Some(s), Some(d)) => format!("{s} ({}, {d})", p.sid),
-        _ => format!("{} (not in the export)", p.sid),
+/// One ACE of a resource-based descriptor, for people: type, mask, who.
+fn ace_text(a: &Ace) -> String {
+    let who = match (&a.name, &a.dn) {
+        (Some(n), Some(d)) => format!("{n} ({}, {d})", a.sid),
+        (Some(n), None) => format!("{n} ({})", a.sid),
+        _ => format!("{} (not in the export)", a.sid),
+    };
+    let mut flags = String::new();
+    if a.flags != 0 {
+        flags = format!(" flags 0x{:02X}", a.flags);
+    }
+    format!(
+        "{} {}{flags}: {who}{}",
+        a.kind,
+        a.mask,
+        if a.allows { "" } else { " (does not allow)" }
+    )
+}
+
+/// The account a delegation is of: its sAMAccountName, or its DN.
+fn account_of(d: &Delegation) -> &str {
+    d.sam_account_name.as_deref().unwrap_or(&d.dn)
+}
+
+/// The rules of a delegation's account, with the highest severity.
+fn risk_of(d: &Delegation) -> String {
+    match d.severity {
+        None => "no finding".to_string(),
+        Some(sev) => {
+            let ids: Vec<&str> = d.rules.iter().map(|r| r.id()).collect();
+            format!("{} {}", sev.as_str(), ids.join(" "))
+        }
     }
 }
 
@@ -233,23 +261,43 @@ pub fn audit_text(a: &Audit) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{}: {} finding(s) in {} record(s), riskiest first",
+        "{}: {} finding(s) and {} delegation(s) in {} record(s), riskiest first",
         show(&a.export.file.name),
         a.findings.len(),
+        a.delegations.len(),
         a.export.records
     );
     if !a.export.absent.is_empty() {
         let _ = writeln!(s, "{}", absent_note(&a.export));
     }
+    if !a.findings.is_empty() {
+        let _ = writeln!(s, "\nFindings:");
+    }
     for f in &a.findings {
         let _ = writeln!(
             s,
-            "\n[{}] {}  {}",
-            f.kind.title(),
-            show(&f.sam_account_name),
-            show(&f.dn)
+            "\n{} {}  {}  {}\n  {}\n  why: {}",
+            f.rule.id(),
+            f.severity.as_str(),
+            show(&f.account),
+            show(&f.dn),
+            show(&f.detail),
+            f.reason
         );
-        for t in &f.targets {
+    }
+    if !a.delegations.is_empty() {
+        let _ = writeln!(s, "\nDelegations:");
+    }
+    for d in &a.delegations {
+        let _ = writeln!(
+            s,
+            "\n[{}] {}  {}  ({})",
+            d.kind.title(),
+            show(account_of(d)),
+            show(&d.dn),
+            risk_of(d)
+        );
+        for t in &d.targets {
             let _ = writeln!(
                 s,
                 "  -> {}{}",
@@ -261,8 +309,8 @@ pub fn audit_text(a: &Audit) -> String {
                 }
             );
         }
-        for p in &f.allowed_principals {
-            let _ = writeln!(s, "  <- {}", show(&principal_name(p)));
+        for ace in &d.aces {
+            let _ = writeln!(s, "  <- {}", show(&ace_text(ace)));
         }
     }
     s
@@ -278,17 +326,44 @@ pub fn audit_markdown(a: &Audit) -> String {
     );
     let _ = writeln!(
         s,
-        "Export SHA-256: {}. Records: {}. Findings: {}, riskiest first.\n",
+        "Export SHA-256: {}. Records: {}. Findings: {}; delegations: {}; riskiest first.\n",
         a.export.file.sha256,
         a.export.records,
-        a.findings.len()
+        a.findings.len(),
+        a.delegations.len()
     );
     if !a.export.absent.is_empty() {
         let _ = writeln!(s, "{}\n", markdown::text(&absent_note(&a.export)));
     }
-    let _ = writeln!(s, "| Risk | Account | DN | Details |\n|---|---|---|---|");
-    for f in &a.findings {
-        let mut details: Vec<String> = f
+    let _ = writeln!(s, "## Findings\n");
+    if a.findings.is_empty() {
+        let _ = writeln!(s, "None.\n");
+    } else {
+        let _ = writeln!(
+            s,
+            "| Rule | Severity | Account | DN | Finding | Why it matters |\n|---|---|---|---|---|---|"
+        );
+        for f in &a.findings {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                f.rule.id(),
+                f.severity.as_str(),
+                markdown::text(&f.account),
+                markdown::text(&f.dn),
+                markdown::text(&f.detail),
+                markdown::text(f.reason)
+            );
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "## Delegations\n");
+    let _ = writeln!(
+        s,
+        "| Risk | Delegation | Account | DN | Details |\n|---|---|---|---|---|"
+    );
+    for d in &a.delegations {
+        let mut details: Vec<String> = d
             .targets
             .iter()
             .map(|t| {
@@ -303,17 +378,14 @@ pub fn audit_markdown(a: &Audit) -> String {
                 )
             })
             .collect();
-        details.extend(
-            f.allowed_principals
-                .iter()
-                .map(|p| markdown::text(&principal_name(p))),
-        );
+        details.extend(d.aces.iter().map(|ace| markdown::text(&ace_text(ace))));
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} |",
-            f.kind.title(),
-            markdown::text(&f.sam_account_name),
-            markdown::text(&f.dn),
+            "| {} | {} | {} | {} | {} |",
+            risk_of(d),
+            d.kind.title(),
+            markdown::text(account_of(d)),
+            markdown::text(&d.dn),
             details.join("<br>")
         );
     }

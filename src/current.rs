@@ -186,7 +186,7 @@ fn resolve<'s>(p: &PrincipalPlan, snap: &'s Snapshot, at: &Places) -> Result<&'s
             ));
         }
     }
-    if p.kind != PrincipalType::Computer && names::fold(&a.sam) != names::fold(&p.sam_account_name)
+    if p.kind != PrincipalType::Computer && names::fold(a.sam()) != names::fold(&p.sam_account_name)
     {
         return Err(at.principal(
             p,
@@ -196,7 +196,7 @@ fn resolve<'s>(p: &PrincipalPlan, snap: &'s Snapshot, at: &Places) -> Result<&'s
                 echo(&p.sam_account_name),
                 record(a),
                 echo(at.export),
-                echo(&a.sam)
+                echo(a.sam())
             ),
         ));
     }
@@ -264,7 +264,7 @@ fn apply(
         let p = &mut plan.principals[i];
         p.dn = acct.dn.clone();
         p.dn_source = DnSource::Export;
-        p.sam_account_name = acct.sam.clone();
+        p.sam_account_name = acct.sam().to_string();
         let before = Before {
             values: (acct.delegate_to.iter())
                 .map(|v| Spn::from(v.as_str()))
@@ -291,7 +291,7 @@ fn apply(
                 Rule::Kcd108,
                 format!(
                     "the user account '{}' has no servicePrincipalName in the export: an account without one cannot receive the service tickets that delegation passes on",
-                    echo(&acct.sam)
+                    echo(acct.sam())
                 ),
             ));
         }

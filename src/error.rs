@@ -130,6 +130,11 @@ pub enum Error {
     },
     /// Warnings were found and `--deny-warnings` makes them fatal.
     DeniedWarnings(usize),
+    /// `audit --fail-on`: findings at or above the severity exist.
+    FailOn {
+        count: usize,
+        severity: &'static str,
+    },
     /// The command line asks for something that cannot be done.
     Usage(String),
     /// A template failed to load or render.
@@ -190,6 +195,11 @@ impl fmt::Display for Error {
                 f,
                 "error: {n} warning{} and --deny-warnings is set; nothing was written",
                 if *n == 1 { "" } else { "s" }
+            ),
+            Error::FailOn { count, severity } => write!(
+                f,
+                "error: {count} finding{} of severity {severity} or higher (--fail-on {severity})",
+                if *count == 1 { "" } else { "s" }
             ),
             Error::Usage(msg) => write!(f, "error: {msg}"),
             Error::Template { name, detail } => {

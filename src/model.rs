@@ -119,6 +119,7 @@ impl Keyword for DnSource {
 pub mod uac {
     pub const ACCOUNTDISABLE: u32 = 0x2;
     pub const NORMAL_ACCOUNT: u32 = 0x200;
+    pub const WORKSTATION_TRUST_ACCOUNT: u32 = 0x1000;
     pub const SERVER_TRUST_ACCOUNT: u32 = 0x2000;
     /// A read-only domain controller.
     pub const PARTIAL_SECRETS_ACCOUNT: u32 = 0x0400_0000;

@@ -34,21 +34,39 @@ fn audit_decodes_binary_sids_and_descriptors() {
     let r = c.run(&["audit", &export(), "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let a: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let f = a["findings"].as_array().unwrap();
-    assert_eq!(f.len(), 3);
-    assert_eq!(f[0]["kind"], "unconstrained");
-    assert_eq!(f[0]["sam_account_name"], "HV-OLD$");
-    assert_eq!(f[1]["kind"], "constrained-kerberos-only");
-    assert_eq!(f[1]["targets"][0]["host_found"], true);
-    assert_eq!(f[2]["kind"], "resource-based");
+    assert_eq!(a["schema_version"], 2);
+    let d = a["delegations"].as_array().unwrap();
+    assert_eq!(d.len(), 3);
+    assert_eq!(d[0]["kind"], "unconstrained");
+    assert_eq!(d[0]["sam_account_name"], "HV-OLD$");
+    assert_eq!(d[0]["severity"], "critical");
+    assert_eq!(d[1]["kind"], "constrained-kerberos-only");
+    assert_eq!(d[1]["targets"][0]["host_found"], true);
+    assert_eq!(d[2]["kind"], "resource-based");
+    let ace = &d[2]["aces"][0];
+    assert_eq!(ace["sid"], "S-1-5-21-1111111111-2222222222-3333333333-1201");
+    assert_eq!(ace["name"], "WEIRD$");
     assert_eq!(
-        f[2]["allowed_principals"][0]["sid"],
-        "S-1-5-21-1111111111-2222222222-3333333333-1201"
+        (ace["type"].as_str(), ace["mask"].as_str()),
+        (Some("allowed"), Some("0x000F01FF"))
     );
-    assert_eq!(f[2]["allowed_principals"][0]["sam_account_name"], "WEIRD$");
+    // The findings: unconstrained (KCD001), an administrator not marked
+    // sensitive (KCD014), one SPN form (KCD011); highest first.
+    let rules: Vec<&str> = (a["findings"].as_array().unwrap().iter())
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["KCD001", "KCD014", "KCD011"]);
     let md = c.run(&["audit", &export(), "--format", "markdown"]);
     assert!(
-        md.stdout.contains("| unconstrained delegation | HV-OLD$ |"),
+        md.stdout
+            .contains("| critical KCD001 KCD011 | unconstrained delegation | HV-OLD$ |"),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout.contains(
+            "| KCD014 | high | Administrator | CN=Administrator,CN=Users,DC=contoso,DC=com |"
+        ),
         "{}",
         md.stdout
     );

@@ -4,7 +4,7 @@ mod common;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use common::{fixture, Test};
+use common::{descriptor, fixture, sid, Test};
 
 /// `check` counted the change against the export (10 values to add for the
 /// lab), while summary.md and plan.json counted the planned values (12):
@@ -52,43 +52,6 @@ fn check_summary_and_plan_json_count_the_same_change() {
     );
 }
 
-/// A self-relative descriptor: owner BUILTIN\Administrators and a DACL of
-/// (type, mask, SID) ACEs; object ACEs (type 5) carry one GUID.
-fn descriptor(aces: &[(u8, u32, &[u32])]) -> Vec<u8> {
-    let sid = |subs: &[u32]| {
-        let mut b = vec![1, subs.len() as u8, 0, 0, 0, 0, 0, 5];
-        for s in subs {
-            b.extend_from_slice(&s.to_le_bytes());
-        }
-        b
-    };
-    let owner = sid(&[32, 544]);
-    let mut body = Vec::new();
-    for (kind, mask, subs) in aces {
-        let mut ace = vec![*kind, 0, 0, 0];
-        ace.extend_from_slice(&mask.to_le_bytes());
-        if *kind == 5 {
-            ace.extend_from_slice(&1u32.to_le_bytes());
-            ace.extend_from_slice(&[0x11; 16]);
-        }
-        ace.extend_from_slice(&sid(subs));
-        let len = ace.len() as u16;
-        ace[2..4].copy_from_slice(&len.to_le_bytes());
-        body.extend_from_slice(&ace);
-    }
-    let mut sd = vec![1, 0, 0x04, 0x80];
-    for field in [20u32, 0, 0, 20 + owner.len() as u32] {
-        sd.extend_from_slice(&field.to_le_bytes());
-    }
-    sd.extend_from_slice(&owner);
-    sd.extend_from_slice(&[4, 0]);
-    sd.extend_from_slice(&(8 + body.len() as u16).to_le_bytes());
-    sd.extend_from_slice(&(aces.len() as u16).to_le_bytes());
-    sd.extend_from_slice(&[0, 0]);
-    sd.extend_from_slice(&body);
-    sd
-}
-
 /// The SDDL reader (Samba's ldbsearch) kept allowed-object ACEs (`OA`)
 /// that the binary reader (ldifde, Get-ADObject) dropped: one directory,
 /// two audits. Both forms now decode through one ACE model.
@@ -96,9 +59,9 @@ fn descriptor(aces: &[(u8, u32, &[u32])]) -> Vec<u8> {
 fn sddl_and_binary_descriptors_allow_the_same_principals() {
     let d = "S-1-5-21-1-2-3";
     let binary = descriptor(&[
-        (0, 0xF01FF, &[21, 1, 2, 3, 1104]),
-        (5, 0x100, &[21, 1, 2, 3, 1105]),
-        (1, 0x100, &[21, 1, 2, 3, 1106]),
+        (0, 0, 0xF01FF, sid(5, &[21, 1, 2, 3, 1104])),
+        (5, 0, 0x100, sid(5, &[21, 1, 2, 3, 1105])),
+        (1, 0, 0x100, sid(5, &[21, 1, 2, 3, 1106])),
     ]);
     let sddl = format!(
         "O:BAD:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;{d}-1104)\
@@ -114,16 +77,14 @@ fn sddl_and_binary_descriptors_allow_the_same_principals() {
         .args(&["audit", "export.ldif", "--format", "json"])
         .output();
     let json: serde_json::Value = serde_json::from_str(&audit.stdout).unwrap();
-    let allowed: Vec<Vec<String>> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (f["allowed_principals"].as_array().unwrap().iter())
-                .map(|p| p["sid"].as_str().unwrap().to_string())
-                .collect()
-        })
+    let d0 = &json["delegations"][0]["aces"];
+    let d1 = &json["delegations"][1]["aces"];
+    assert_eq!(d0, d1, "SDDL and binary read alike");
+    let allowed: Vec<&str> = (d0.as_array().unwrap().iter())
+        .filter(|a| a["allows"] == true)
+        .map(|a| a["sid"].as_str().unwrap())
         .collect();
-    let want = vec![format!("{d}-1104"), format!("{d}-1105")];
-    assert_eq!(allowed, [want.clone(), want]);
+    assert_eq!(allowed, [format!("{d}-1104"), format!("{d}-1105")]);
+    // The deny ACE is kept and shown.
+    assert_eq!(d0[2]["type"], "denied");
 }

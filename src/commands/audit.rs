@@ -1,10 +1,12 @@
-//! `audit`: every delegation in a directory export, riskiest first.
+//! `audit`: the risk findings and every delegation of a directory export,
+//! riskiest first; with `--fail-on`, a gate.
 
 use std::io::Write;
 
-use crate::cli::{AuditArgs, AuditFormat};
+use crate::cli::{AuditArgs, AuditFormat, SeverityArg};
 use crate::console::{self, Watched};
 use crate::error::{Error, Result};
+use crate::rules::Severity;
 
 pub fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<()> {
     let audit = crate::audit::audit(&args.export)?;
@@ -22,5 +24,21 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<()> {
         .write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| Error::io("write", "<stdout>", e));
-    console::ended(written, out)
+    console::ended(written, out)?;
+    if let Some(at) = args.fail_on {
+        let severity = match at {
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        };
+        let count = audit.at_least(severity);
+        if count > 0 {
+            return Err(Error::FailOn {
+                count,
+                severity: severity.as_str(),
+            });
+        }
+    }
+    Ok(())
 }

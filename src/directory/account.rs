@@ -18,7 +18,9 @@ pub struct Account {
     /// The domain the DN lies in (folded; empty for a DN that does not
     /// parse).
     pub domain: String,
-    pub sam: String,
+    /// `None` only for a record without one, which the audit reads by DN
+    /// (planning never keeps such a record).
+    pub sam: Option<String>,
     pub dns_host_name: Option<String>,
     /// `None`: the export does not say.
     pub uac: Option<u32>,
@@ -37,9 +39,16 @@ pub struct Account {
 impl Account {
     /// The account an export entry describes (`None` without sAMAccountName).
     pub fn from_entry(file: &str, e: &Entry) -> Result<Option<Account>> {
-        let Some(sam) = e.text("samaccountname") else {
+        if e.text("samaccountname").is_none() {
             return Ok(None);
-        };
+        }
+        Account::read(file, e).map(Some)
+    }
+
+    /// The account an export entry describes, with or without a
+    /// sAMAccountName.
+    pub fn read(file: &str, e: &Entry) -> Result<Account> {
+        let sam = e.text("samaccountname");
         let bad = |what: String| Error::input(Problem::new(Location::line(file, e.line), what));
         let uac = match e.text("useraccountcontrol") {
             None => None,
@@ -57,6 +66,11 @@ impl Account {
             ),
         };
         let mut rbcd = Vec::new();
+        // The account's domain: the SID its own SID is relative to.
+        let domain_sid = (sid.as_deref())
+            .filter(|s| descriptor::domain_rid(s).is_some())
+            .and_then(|s| s.rsplit_once('-'))
+            .map(|(d, _)| d);
         for v in e.values("msds-allowedtoactonbehalfofotheridentity") {
             let aces = descriptor::dacl(v).map_err(|m| {
                 bad(format!(
@@ -64,14 +78,17 @@ impl Account {
                     echo(&e.dn)
                 ))
             })?;
-            rbcd.extend(aces);
+            rbcd.extend(aces.into_iter().map(|mut ace| {
+                ace.sid = descriptor::resolve(&ace.sid, domain_sid);
+                ace
+            }));
         }
-        Ok(Some(Account {
+        Ok(Account {
             line: e.line,
             dn: e.dn.to_string(),
             dn_key,
             domain,
-            sam: sam.to_string(),
+            sam: sam.map(str::to_string),
             dns_host_name: e.text("dnshostname").map(str::to_string),
             uac,
             sid,
@@ -83,7 +100,12 @@ impl Account {
             spns: e.values("serviceprincipalname").count(),
             primary_group_id: primary_group_of(e),
             admin_count: e.text("admincount").is_some_and(|t| t.trim() == "1"),
-        }))
+        })
+    }
+
+    /// The sAMAccountName ("" for a record without one).
+    pub fn sam(&self) -> &str {
+        self.sam.as_deref().unwrap_or("")
     }
 
     /// Whether the account is a domain controller (read-only ones too).

@@ -23,15 +23,168 @@ pub struct Ace {
 
 /// The ACE types that grant access: allowed, allowed-object,
 /// allowed-callback and allowed-callback-object.
-const ALLOW_KINDS: [u8; 4] = [0, 5, 9, 11];
+pub const ALLOW_KINDS: [u8; 4] = [0, 5, 9, 11];
 
-/// The SIDs an ACE list grants access to, in order.
-pub fn allowed(aces: &[Ace]) -> Vec<String> {
-    (aces.iter())
-        .filter(|a| ALLOW_KINDS.contains(&a.kind))
-        .map(|a| a.sid.clone())
-        .collect()
+/// The ACE flag that makes an ACE apply to children only, not to the
+/// object itself.
+pub const INHERIT_ONLY: u8 = 0x08;
+
+/// CONTROL_ACCESS: the right the KDC checks in a resource-based descriptor.
+pub const CONTROL_ACCESS: u32 = 0x100;
+
+/// Generic rights (GENERIC_ALL, _EXECUTE, _WRITE, _READ).
+pub const GENERIC: u32 = 0xF000_0000;
+
+/// An ACE type's name (MS-DTYP 2.4.4.1).
+pub fn kind_name(kind: u8) -> &'static str {
+    match kind {
+        0 => "allowed",
+        1 => "denied",
+        2 => "audit",
+        3 => "alarm",
+        5 => "allowed-object",
+        6 => "denied-object",
+        7 => "audit-object",
+        8 => "alarm-object",
+        9 => "allowed-callback",
+        10 => "denied-callback",
+        11 => "allowed-callback-object",
+        12 => "denied-callback-object",
+        13 => "audit-callback",
+        17 => "mandatory-label",
+        18 => "resource-attribute",
+        19 => "scoped-policy",
+        _ => "unknown",
+    }
 }
+
+/// Names of SIDs that are the same in every domain, and of the
+/// well-known relative IDs of a domain (MS-DTYP 2.4.2.4).
+const WELL_KNOWN: &[(&str, &str)] = &[
+    ("S-1-1-0", "Everyone"),
+    ("S-1-3-0", "Creator Owner"),
+    ("S-1-3-1", "Creator Group"),
+    ("S-1-5-2", "Network"),
+    ("S-1-5-4", "Interactive"),
+    ("S-1-5-6", "Service"),
+    ("S-1-5-7", "Anonymous Logon"),
+    ("S-1-5-9", "Enterprise Domain Controllers"),
+    ("S-1-5-10", "Self"),
+    ("S-1-5-11", "Authenticated Users"),
+    ("S-1-5-12", "Restricted Code"),
+    ("S-1-5-18", "Local System"),
+    ("S-1-5-19", "Local Service"),
+    ("S-1-5-20", "Network Service"),
+    ("S-1-5-32-544", "BUILTIN\\Administrators"),
+    ("S-1-5-32-545", "BUILTIN\\Users"),
+    ("S-1-5-32-546", "BUILTIN\\Guests"),
+    ("S-1-5-32-547", "BUILTIN\\Power Users"),
+    ("S-1-5-32-548", "BUILTIN\\Account Operators"),
+    ("S-1-5-32-549", "BUILTIN\\Server Operators"),
+    ("S-1-5-32-550", "BUILTIN\\Print Operators"),
+    ("S-1-5-32-551", "BUILTIN\\Backup Operators"),
+    ("S-1-5-32-552", "BUILTIN\\Replicator"),
+    (
+        "S-1-5-32-554",
+        "BUILTIN\\Pre-Windows 2000 Compatible Access",
+    ),
+    ("S-1-5-32-555", "BUILTIN\\Remote Desktop Users"),
+    ("S-1-5-32-556", "BUILTIN\\Network Configuration Operators"),
+];
+
+/// Well-known relative IDs of a domain's accounts and groups, and their
+/// SDDL aliases.
+const DOMAIN_RIDS: &[(u32, &str, &str)] = &[
+    (500, "", "Administrator"),
+    (501, "", "Guest"),
+    (502, "", "krbtgt"),
+    (512, "DA", "Domain Admins"),
+    (513, "DU", "Domain Users"),
+    (514, "DG", "Domain Guests"),
+    (515, "DC", "Domain Computers"),
+    (516, "DD", "Domain Controllers"),
+    (517, "CA", "Cert Publishers"),
+    (518, "SA", "Schema Admins"),
+    (519, "EA", "Enterprise Admins"),
+    (520, "PA", "Group Policy Creator Owners"),
+    (521, "RO", "Read-only Domain Controllers"),
+    (525, "", "Protected Users"),
+    (553, "RS", "RAS and IAS Servers"),
+];
+
+/// An SDDL alias of a domain's group (`DU`...) as the SID it stands for
+/// in the domain whose SID is `domain` (`S-1-5-21-x-y-z`); other SIDs as
+/// they are. Binary descriptors spell the SID out: resolved, both forms of
+/// one descriptor read the same.
+pub fn resolve(sid: &str, domain: Option<&str>) -> String {
+    let rid = (DOMAIN_RIDS.iter()).find(|(_, alias, _)| !alias.is_empty() && *alias == sid);
+    match (rid, domain) {
+        (Some((rid, _, _)), Some(d)) => format!("{d}-{rid}"),
+        _ => sid.to_string(),
+    }
+}
+
+/// A domain SID's relative ID: the last part of `S-1-5-21-x-y-z-RID`.
+pub fn domain_rid(sid: &str) -> Option<u32> {
+    let rest = sid.strip_prefix("S-1-5-21-")?;
+    let parts: Vec<&str> = rest.split('-').collect();
+    (parts.len() == 4).then(|| parts[3].parse().ok()).flatten()
+}
+
+/// The well-known name of a SID or SDDL domain alias, if it has one.
+pub fn well_known(sid: &str) -> Option<&'static str> {
+    if let Some(&(_, name)) = WELL_KNOWN.iter().find(|(s, _)| *s == sid) {
+        return Some(name);
+    }
+    let by_rid = |rid: u32| DOMAIN_RIDS.iter().find(|(r, _, _)| *r == rid);
+    let by_alias = || {
+        DOMAIN_RIDS
+            .iter()
+            .find(|(_, a, _)| !a.is_empty() && *a == sid)
+    };
+    domain_rid(sid)
+        .and_then(by_rid)
+        .or_else(by_alias)
+        .map(|&(_, _, name)| name)
+}
+
+/// Whether a SID stands for a group anyone, or any computer, belongs to:
+/// Everyone, Anonymous Logon, Authenticated Users, BUILTIN\Users and
+/// Guests, and a domain's Users, Guests and Computers (any user may
+/// create computer accounts, ten by default).
+pub fn is_broad(sid: &str) -> bool {
+    const BROAD: [&str; 5] = [
+        "S-1-1-0",
+        "S-1-5-7",
+        "S-1-5-11",
+        "S-1-5-32-545",
+        "S-1-5-32-546",
+    ];
+    BROAD.contains(&sid)
+        || matches!(sid, "DU" | "DG" | "DC")
+        || domain_rid(sid).is_some_and(|r| matches!(r, 513..=515))
+}
+
+/// The SIDs an ACE list lets act, in order: ACEs are read in order, as an
+/// access check reads them, so a SID denied by an earlier ACE is not
+/// allowed by a later one; an inherit-only ACE does not apply to the
+/// object itself. (Group membership is not known offline: a SID allowed
+/// here may still be denied through a group.)
+pub fn allowed(aces: &[Ace]) -> Vec<String> {
+    let mut denied: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for a in aces.iter().filter(|a| a.flags & INHERIT_ONLY == 0) {
+        if DENY_KINDS.contains(&a.kind) && a.mask & (CONTROL_ACCESS | 0x1000_0000) != 0 {
+            denied.push(&a.sid);
+        } else if ALLOW_KINDS.contains(&a.kind) && !denied.contains(&a.sid.as_str()) {
+            out.push(a.sid.clone());
+        }
+    }
+    out
+}
+
+/// The ACE types that deny access.
+const DENY_KINDS: [u8; 4] = [1, 6, 10, 12];
 
 /// The DACL of a descriptor given as SDDL text or as binary bytes (which
 /// may themselves hold SDDL text).
@@ -134,6 +287,10 @@ const SDDL_RIGHTS: &[(&str, u32)] = &[
     ("KR", 0x0002_0019),
     ("KW", 0x0002_0006),
     ("KX", 0x0002_0019),
+    // Mandatory label policy (no write, read or execute up).
+    ("NW", 0x1),
+    ("NR", 0x2),
+    ("NX", 0x4),
 ];
 
 /// SDDL aliases of SIDs that are the same in every domain.
@@ -164,6 +321,11 @@ const SDDL_SIDS: &[(&str, &str)] = &[
     ("RU", "S-1-5-32-554"),
     ("RD", "S-1-5-32-555"),
     ("NO", "S-1-5-32-556"),
+    ("LW", "S-1-16-4096"),
+    ("ME", "S-1-16-8192"),
+    ("MP", "S-1-16-8448"),
+    ("HI", "S-1-16-12288"),
+    ("SI", "S-1-16-16384"),
 ];
 
 /// The SDDL aliases of SIDs of the account's own domain.
@@ -407,6 +569,152 @@ pub(crate) mod tests {
             allowed(&want),
             ["S-1-5-21-1-2-3-1104", "S-1-5-21-1-2-3-1105", "S-1-1-0"]
         );
+    }
+
+    /// Every ACE type SDDL can spell reads as the same ACE from its SDDL
+    /// and from its binary form (callback ACEs with their condition as
+    /// application data after the SID).
+    #[test]
+    fn every_ace_type_reads_alike_in_both_forms() {
+        let d = |rid| sid_bytes(5, &[21, 1, 2, 3, rid]);
+        let guid = "abababab-abab-abab-abab-abababababab";
+        // (SDDL ACE, type, flags, mask, object flags, SID bytes)
+        let cases: Vec<(String, u8, u8, u32, u32, Vec<u8>)> = vec![
+            ("(A;;CR;;;S-1-5-21-1-2-3-1)".into(), 0, 0, 0x100, 0, d(1)),
+            ("(D;;CR;;;S-1-5-21-1-2-3-2)".into(), 1, 0, 0x100, 0, d(2)),
+            (
+                "(AU;SA;CR;;;WD)".into(),
+                2,
+                0x40,
+                0x100,
+                0,
+                sid_bytes(1, &[0]),
+            ),
+            ("(AL;;CR;;;WD)".into(), 3, 0, 0x100, 0, sid_bytes(1, &[0])),
+            (
+                format!("(OA;CI;CR;{guid};;S-1-5-21-1-2-3-3)"),
+                5,
+                0x2,
+                0x100,
+                1,
+                d(3),
+            ),
+            (
+                format!("(OD;;CR;{guid};{guid};S-1-5-21-1-2-3-4)"),
+                6,
+                0,
+                0x100,
+                3,
+                d(4),
+            ),
+            (
+                format!("(OU;FA;CR;;{guid};S-1-5-21-1-2-3-5)"),
+                7,
+                0x80,
+                0x100,
+                2,
+                d(5),
+            ),
+            (
+                "(XA;;CR;;;S-1-5-21-1-2-3-6;(Member_of {SID(BA)}))".into(),
+                9,
+                0,
+                0x100,
+                0,
+                d(6),
+            ),
+            (
+                "(XD;IO;CR;;;S-1-5-21-1-2-3-7;(@User.x == 1))".into(),
+                10,
+                0x8,
+                0x100,
+                0,
+                d(7),
+            ),
+            (
+                format!("(ZA;;CR;{guid};;S-1-5-21-1-2-3-8;(Exists x))"),
+                11,
+                0,
+                0x100,
+                1,
+                d(8),
+            ),
+            (
+                "(XU;;CR;;;S-1-5-21-1-2-3-9;(Exists y))".into(),
+                13,
+                0,
+                0x100,
+                0,
+                d(9),
+            ),
+            (
+                "(ML;;NW;;;LW)".into(),
+                17,
+                0,
+                0x1,
+                0,
+                sid_bytes(16, &[4096]),
+            ),
+            (
+                "(A;;0x000f01ff;;;S-1-5-21-1-2-3-10)".into(),
+                0,
+                0,
+                0xF01FF,
+                0,
+                d(10),
+            ),
+        ];
+        let sddl = format!(
+            "O:BAD:{}",
+            cases.iter().map(|c| c.0.as_str()).collect::<String>()
+        );
+        let aces: Vec<(u8, u8, u32, u32, Vec<u8>)> = (cases.iter())
+            .map(|c| {
+                let mut sid = c.5.clone();
+                // A callback ACE's condition follows its SID.
+                if matches!(c.1, 9..=13) {
+                    sid.extend_from_slice(b"artx\x01\x02\x03\x00");
+                }
+                (c.1, c.2, c.3, c.4, sid)
+            })
+            .collect();
+        let from_sddl = dacl(&AttrValue::Text(sddl.into())).unwrap();
+        let from_binary = dacl(&AttrValue::Bytes(descriptor(&aces))).unwrap();
+        assert_eq!(from_sddl.len(), cases.len());
+        assert_eq!(from_sddl, from_binary);
+        let kinds: Vec<u8> = from_sddl.iter().map(|a| a.kind).collect();
+        assert_eq!(kinds, cases.iter().map(|c| c.1).collect::<Vec<_>>());
+        // Allowed: allow ACEs that apply to the object, in order.
+        assert_eq!(
+            allowed(&from_sddl),
+            [
+                "S-1-5-21-1-2-3-1",
+                "S-1-5-21-1-2-3-3",
+                "S-1-5-21-1-2-3-6",
+                "S-1-5-21-1-2-3-8",
+                "S-1-5-21-1-2-3-10"
+            ]
+        );
+    }
+
+    /// A SID denied before it is allowed is not allowed; an inherit-only
+    /// ACE does not count; domain aliases resolve with the domain's SID.
+    #[test]
+    fn deny_and_inherit_only_and_aliases() {
+        let aces = dacl(&AttrValue::Text(
+            "O:BAD:(D;;CR;;;S-1-5-21-1-2-3-1)(A;;CR;;;S-1-5-21-1-2-3-1)(A;IO;CR;;;S-1-5-21-1-2-3-2)(A;;CR;;;DU)".into(),
+        ))
+        .unwrap();
+        assert_eq!(allowed(&aces), ["DU"]);
+        assert_eq!(resolve("DU", Some("S-1-5-21-1-2-3")), "S-1-5-21-1-2-3-513");
+        assert_eq!(resolve("DU", None), "DU");
+        assert_eq!(resolve("S-1-1-0", Some("S-1-5-21-1-2-3")), "S-1-1-0");
+        assert_eq!(well_known("S-1-1-0"), Some("Everyone"));
+        assert_eq!(well_known("S-1-5-21-1-2-3-515"), Some("Domain Computers"));
+        assert_eq!(well_known("DU"), Some("Domain Users"));
+        assert_eq!(well_known("S-1-5-21-1-2-3-1105"), None);
+        assert!(is_broad("S-1-5-11") && is_broad("S-1-5-21-1-2-3-515") && is_broad("DC"));
+        assert!(!is_broad("S-1-5-21-1-2-3-512") && !is_broad("S-1-5-32-544"));
     }
 
     #[test]

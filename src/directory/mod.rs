@@ -84,7 +84,7 @@ impl Snapshot {
             };
             let keep = wanted
                 .accounts
-                .contains(&(a.domain.clone(), names::fold(&a.sam).into_owned()))
+                .contains(&(a.domain.clone(), names::fold(a.sam()).into_owned()))
                 || host.is_some_and(|h| wanted.hosts.contains(h.as_ref()))
                 || wanted.dns.contains(&a.dn_key);
             if keep {
@@ -102,7 +102,7 @@ impl Snapshot {
             dc_hosts,
         };
         for (i, a) in snap.accounts.iter().enumerate() {
-            let sam = names::fold(&a.sam).into_owned();
+            let sam = names::fold(a.sam()).into_owned();
             snap.by_account
                 .entry((a.domain.clone(), sam))
                 .or_default()

@@ -322,3 +322,46 @@ pub fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
 }
+
+/// A binary SID `S-1-5-21-1-2-3-rid` (or any authority and parts).
+pub fn sid(auth: u8, subs: &[u32]) -> Vec<u8> {
+    let mut b = vec![1, subs.len() as u8, 0, 0, 0, 0, 0, auth];
+    for s in subs {
+        b.extend_from_slice(&s.to_le_bytes());
+    }
+    b
+}
+
+/// A self-relative descriptor as ldifde exports it: owner, then a DACL of
+/// (type, flags, mask, SID) ACEs; object ACEs carry one GUID, callback
+/// ACEs a condition after the SID.
+pub fn descriptor(aces: &[(u8, u8, u32, Vec<u8>)]) -> Vec<u8> {
+    let owner = sid(5, &[32, 544]);
+    let mut body = Vec::new();
+    for (kind, flags, mask, s) in aces {
+        let mut ace = vec![*kind, *flags, 0, 0];
+        ace.extend_from_slice(&mask.to_le_bytes());
+        if matches!(kind, 5 | 6 | 11) {
+            ace.extend_from_slice(&1u32.to_le_bytes());
+            ace.extend_from_slice(&[0xAB; 16]);
+        }
+        ace.extend_from_slice(s);
+        if matches!(kind, 9..=11) {
+            ace.extend_from_slice(b"artx\x01\x00\x00\x00");
+        }
+        let len = ace.len() as u16;
+        ace[2..4].copy_from_slice(&len.to_le_bytes());
+        body.extend_from_slice(&ace);
+    }
+    let mut sd = vec![1, 0, 0x04, 0x80];
+    for field in [20u32, 0, 0, 20 + owner.len() as u32] {
+        sd.extend_from_slice(&field.to_le_bytes());
+    }
+    sd.extend_from_slice(&owner);
+    sd.extend_from_slice(&[4, 0]);
+    sd.extend_from_slice(&(8 + body.len() as u16).to_le_bytes());
+    sd.extend_from_slice(&(aces.len() as u16).to_le_bytes());
+    sd.extend_from_slice(&[0, 0]);
+    sd.extend_from_slice(&body);
+    sd
+}

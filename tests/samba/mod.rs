@@ -340,6 +340,62 @@ impl Domain {
         std::fs::write(path, out.stdout).unwrap();
     }
 
+    /// Applies change records given as text (every record must apply).
+    pub fn modify(&self, ldif: &str) {
+        let f = self.dir.join("modify-change.ldif");
+        std::fs::write(&f, ldif).unwrap();
+        self.apply(&f).unwrap();
+    }
+
+    /// An account's objectSid, as Samba stores it.
+    pub fn sid_of(&self, dn: &str) -> String {
+        self.attr(dn, "objectSid").remove(0)
+    }
+
+    /// The export at `from` as ldifde and Get-ADObject write one: objectSid
+    /// and msDS-AllowedToActOnBehalfOfOtherIdentity as base64 of their
+    /// binary forms, packed by Samba's own NDR code (python3-samba), not
+    /// by kcdplan.
+    pub fn binary_export(&self, from: &Path, to: &Path) {
+        const SCRIPT: &str = r#"
+import base64, sys
+from samba.dcerpc import security
+from samba.ndr import ndr_pack
+text = open(sys.argv[1], encoding='utf-8').read()
+lines = []
+for line in text.split('\n'):
+    if line.startswith(' ') and lines:
+        lines[-1] += line[1:]
+    else:
+        lines.append(line)
+domain = security.dom_sid(sys.argv[3])
+out = []
+for line in lines:
+    name, sep, value = line.partition(': ')
+    if sep and name.lower() == 'objectsid':
+        line = name + ':: ' + base64.b64encode(ndr_pack(security.dom_sid(value))).decode()
+    elif sep and name.lower() == 'msds-allowedtoactonbehalfofotheridentity':
+        sd = security.descriptor.from_sddl(value, domain)
+        line = name + ':: ' + base64.b64encode(ndr_pack(sd)).decode()
+    out.append(line)
+open(sys.argv[2], 'w', encoding='utf-8').write('\n'.join(out))
+"#;
+        let sid = self.sid_of(&format!("CN=DC1,OU=Domain Controllers,{}", self.base_dn));
+        let domain = sid.rsplit_once('-').unwrap().0.to_string();
+        let out = run(Command::new("/usr/bin/python3")
+            .arg("-c")
+            .arg(SCRIPT)
+            .arg(from)
+            .arg(to)
+            .arg(domain))
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "binary export: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Runs `samba-tool delegation ARGS... -H .. -s ..`, requires success,
     /// returns its standard output.
     pub fn samba_tool(&self, args: &[&str]) -> String {
