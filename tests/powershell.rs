@@ -490,6 +490,20 @@ fn export_script_parses_and_only_reads() {
     // ending in one as plain text and split its record.
     assert!(src.contains(r"-cmatch '\A[\x21-\x39\x3B\x3D-\x7E][\x20-\x7E]*\z'"));
     assert!(!src.contains("*$'"));
+    // It reads every attribute kcdplan reads (the risk rules need
+    // primaryGroupID and adminCount), and so does the README's ldifde
+    // command.
+    let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
+    let ldifde = (readme.lines())
+        .find(|l| l.trim_start().starts_with("ldifde -f export.ldf"))
+        .expect("the README's export command");
+    for attr in kcdplan::ldif::reader::SPELLED {
+        assert!(src.contains(&format!("'{attr}'")), "export.ps1 lacks {attr}");
+        assert!(
+            ldifde.contains(&format!(",{attr}")),
+            "the README's ldifde command lacks {attr}"
+        );
+    }
     // The same text on standard output.
     let r = run_in(dir.path(), &["export-script"], None);
     assert_eq!(r.stdout.as_bytes(), &bytes[..]);
