@@ -498,7 +498,10 @@ fn export_script_parses_and_only_reads() {
         .find(|l| l.trim_start().starts_with("ldifde -f export.ldf"))
         .expect("the README's export command");
     for attr in kcdplan::ldif::reader::SPELLED {
-        assert!(src.contains(&format!("'{attr}'")), "export.ps1 lacks {attr}");
+        assert!(
+            src.contains(&format!("'{attr}'")),
+            "export.ps1 lacks {attr}"
+        );
         assert!(
             ldifde.contains(&format!(",{attr}")),
             "the README's ldifde command lacks {attr}"

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use hashbrown::HashMap;
 
-use super::{Message, Plan, PrincipalPlan, Warning};
+use super::values::parts;
+use super::{Message, Plan, PrincipalPlan, Spns, Warning};
 use crate::config::{Acceptance, Options, SpnForms};
-use crate::directory::spn_host;
 use crate::error::{Location, Problem, Problems, Result};
 use crate::model::{uac, Mode, PrincipalType, Protocol};
 use crate::names;
@@ -27,8 +27,10 @@ const NAMED: usize = 3;
 pub fn assess(plan: &mut Plan, opts: &Options, dc_host: Option<&dyn Fn(&str) -> bool>) {
     let mut found = Vec::new();
     for p in &plan.principals {
-        let principal: Arc<str> = p.principal.as_str().into();
+        // Most accounts have no finding: their name is shared only if so.
+        let mut principal: Option<Arc<str>> = None;
         let mut add = |rule: Rule, text: String| {
+            let principal = principal.get_or_insert_with(|| p.principal.as_str().into());
             found.push(Warning {
                 line: p.lines[0],
                 principal: principal.clone(),
@@ -37,37 +39,51 @@ pub fn assess(plan: &mut Plan, opts: &Options, dc_host: Option<&dyn Fn(&str) -> 
         };
         assess_one(p, opts, dc_host, &mut add);
     }
+    if found.is_empty() {
+        return;
+    }
     plan.warnings.extend(found);
     plan.warnings.sort_unstable();
     plan.warnings.dedup();
 }
 
-/// The values the plan writes to the account: against an export, those it
-/// does not hold yet.
-fn written(p: &PrincipalPlan, each: &mut dyn FnMut(&str)) {
-    match &p.delta {
-        Some(d) => d.add.iter().for_each(|v| each(v)),
-        None => {
-            p.add.for_each(&mut *each);
-            p.replace.for_each(each);
-        }
-    }
-}
-
-/// The values among those written that `test` picks, named for a message.
+/// The values the plan writes to the account (against an export, those
+/// it does not hold yet) that `test` picks by class and host, named for a
+/// message: up to [`NAMED`] of them, and how many more.
 fn pick(p: &PrincipalPlan, test: &dyn Fn(&str, &str) -> bool) -> Option<String> {
     let mut picked: Vec<String> = Vec::new();
     let mut count = 0;
-    written(p, &mut |v| {
-        let class = v.split_once('/').map_or(v, |(c, _)| c);
-        let host = spn_host(v).unwrap_or("");
-        if test(class, host) {
-            count += 1;
-            if picked.len() < NAMED {
-                picked.push(format!("'{}'", show(v)));
+    let mut each = |spns: Option<&Spns>, i: usize, class: &str, host: &str, value: Option<&str>| {
+        if !test(class, host) {
+            return;
+        }
+        count += 1;
+        if picked.len() < NAMED {
+            let text = match (value, spns) {
+                (Some(v), _) => v.to_string(),
+                (None, Some(s)) => {
+                    let mut t = String::new();
+                    s.spell(i, &mut t);
+                    t
+                }
+                (None, None) => String::new(),
+            };
+            picked.push(format!("'{}'", show(&text)));
+        }
+    };
+    match &p.delta {
+        Some(d) => {
+            for (i, v) in d.add.iter().enumerate() {
+                let (class, host) = parts(v);
+                each(None, i, class, host, Some(v));
             }
         }
-    });
+        None => {
+            for spns in [&p.add, &p.replace] {
+                spns.for_each_part(|i, class, host| each(Some(spns), i, class, host, None));
+            }
+        }
+    }
     (count > 0).then(|| {
         let mut s = picked.join(", ");
         if count > NAMED {
@@ -75,6 +91,14 @@ fn pick(p: &PrincipalPlan, test: &dyn Fn(&str, &str) -> bool) -> Option<String> 
         }
         s
     })
+}
+
+/// Whether the plan writes any value to the account.
+fn writes_any(p: &PrincipalPlan) -> bool {
+    match &p.delta {
+        Some(d) => !d.add.is_empty(),
+        None => !p.add.is_empty() || !p.replace.is_empty(),
+    }
 }
 
 /// Whether the account has protocol transition after the plan: `None`
@@ -117,11 +141,7 @@ fn assess_one(
     dc_host: Option<&dyn Fn(&str) -> bool>,
     add: &mut dyn FnMut(Rule, String),
 ) {
-    let any_written = {
-        let mut n = false;
-        written(p, &mut |_| n = true);
-        n
-    };
+    let any_written = writes_any(p);
     if let Some(v) = pick(p, &|class, host| {
         class.eq_ignore_ascii_case("krbtgt")
             || host
@@ -232,9 +252,14 @@ pub fn settle(
     file: &str,
     column: &str,
 ) -> Result<Vec<Acceptance>> {
-    let sams: HashMap<&str, &str> = (plan.principals.iter())
-        .map(|p| (p.principal.as_str(), p.sam_account_name.as_str()))
-        .collect();
+    // Accounts named in --accept-risk may be given by sAMAccountName.
+    let sams: HashMap<&str, &str> = if opts.accept_risk.iter().any(|a| a.account.is_some()) {
+        (plan.principals.iter())
+            .map(|p| (p.principal.as_str(), p.sam_account_name.as_str()))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let mut used = vec![false; opts.accept_risk.len()];
     let accepts = |w: &Warning, used: &mut Vec<bool>| {
         let mut hit = false;
@@ -253,12 +278,15 @@ pub fn settle(
         }
         hit
     };
-    let mut kept = Vec::with_capacity(plan.warnings.len());
     let mut problems = Problems::default();
-    for w in std::mem::take(&mut plan.warnings) {
-        if !opts.accept_risk.is_empty() && accepts(&w, &mut used) {
-            plan.accepted.push(w);
-        } else if w.rule().severity() == Severity::Critical {
+    let mut accepted = Vec::new();
+    // In place: the list may hold hundreds of thousands of lints.
+    plan.warnings.retain(|w| {
+        if !opts.accept_risk.is_empty() && accepts(w, &mut used) {
+            accepted.push(w.clone());
+            return false;
+        }
+        if w.rule().severity() == Severity::Critical {
             let rule = w.rule();
             problems.push(Problem::new(
                 Location::cell(file, w.line, column),
@@ -271,11 +299,11 @@ pub fn settle(
                     show(&w.principal)
                 ),
             ));
-        } else {
-            kept.push(w);
+            return false;
         }
-    }
-    plan.warnings = kept;
+        true
+    });
+    plan.accepted = accepted;
     problems.check()?;
     Ok((opts.accept_risk.iter().zip(used))
         .filter(|(_, u)| !u)

@@ -94,6 +94,25 @@ impl Spns {
         }
     }
 
+    /// Calls `f` with each value's index, service class and host as
+    /// written, without spelling the value out (rules that look at a
+    /// class or a host read a forest-sized plan this way).
+    pub fn for_each_part(&self, mut f: impl FnMut(usize, &str, &str)) {
+        match &self.0 {
+            SpnsRepr::Numbers { words, values } => {
+                for (i, p) in values.iter().enumerate() {
+                    f(i, words.written(p.class), words.written(p.host));
+                }
+            }
+            SpnsRepr::Spelled(v) => {
+                for (i, value) in v.iter().enumerate() {
+                    let (class, host) = parts(value);
+                    f(i, class, host);
+                }
+            }
+        }
+    }
+
     /// Each value, spelled out in a string of its own.
     pub fn iter(&self) -> impl Iterator<Item = String> + '_ {
         (0..self.len()).map(|i| {
@@ -233,6 +252,13 @@ impl Words {
             let _ = write!(out, ":{}", p.port);
         }
     }
+}
+
+/// The service class and host of a value `class/host[:port]`.
+pub fn parts(value: &str) -> (&str, &str) {
+    let (class, rest) = value.split_once('/').unwrap_or((value, ""));
+    let host = rest.rsplit_once(':').map_or(rest, |(h, _)| h);
+    (class, host)
 }
 
 /// An SPN value `class/host[:port]` as word numbers; port 0: no port (a

@@ -29,6 +29,12 @@ pub struct Context {
     pub current: Option<ExportInfo>,
     /// Template names overridden by `--templates`.
     pub overridden_templates: Vec<String>,
+    /// The order the findings are shown in, worked out once for every
+    /// template: risks highest first, lints by line.
+    risks: Arc<Vec<(bool, usize)>>,
+    lints: Arc<Vec<(bool, usize)>>,
+    /// `protocol_transition`, converted once.
+    transitions: Value,
 }
 
 impl Context {
@@ -48,6 +54,9 @@ impl Context {
                 absent: c.absent.clone(),
             }),
             overridden_templates: Vec::new(),
+            risks: Arc::new(Findings::order(plan, true)),
+            lints: Arc::new(Findings::order(plan, false)),
+            transitions: Value::from(Serde(&transitions(plan))),
         }
     }
 
@@ -98,15 +107,15 @@ impl Context {
                 only: Some(protocol),
             }),
         );
-        m.insert("risks", Value::from_object(Findings::of(&self.plan, true)));
-        m.insert(
-            "warnings",
-            Value::from_object(Findings::of(&self.plan, false)),
-        );
-        m.insert(
-            "protocol_transition",
-            Value::from(Serde(&transitions(&self.plan))),
-        );
+        let findings = |items: &Arc<Vec<(bool, usize)>>| {
+            Value::from_object(Findings {
+                plan: self.plan.clone(),
+                items: items.clone(),
+            })
+        };
+        m.insert("risks", findings(&self.risks));
+        m.insert("warnings", findings(&self.lints));
+        m.insert("protocol_transition", self.transitions.clone());
         m.insert("totals", Value::from(Serde(&self.plan.totals())));
         let domains: std::collections::BTreeSet<&str> = (self.plan.principals.iter())
             .map(|p| p.domain.as_str())
@@ -454,11 +463,12 @@ fn transitions(plan: &Plan) -> Transitions<'_> {
 struct Findings {
     plan: Arc<Plan>,
     /// (accepted, index into `warnings` or `accepted`).
-    items: Vec<(bool, usize)>,
+    items: Arc<Vec<(bool, usize)>>,
 }
 
 impl Findings {
-    fn of(plan: &Arc<Plan>, risks: bool) -> Findings {
+    /// The risks (`risks`) or the lints, in the order they are shown.
+    fn order(plan: &Plan, risks: bool) -> Vec<(bool, usize)> {
         let mut items: Vec<(bool, usize)> = (plan.warnings.iter().enumerate())
             .map(|(i, w)| (false, i, w))
             .chain(plan.accepted.iter().enumerate().map(|(i, w)| (true, i, w)))
@@ -476,10 +486,7 @@ impl Findings {
         } else {
             items.sort_by(|x, y| get(x).cmp(get(y)));
         }
-        Findings {
-            plan: plan.clone(),
-            items,
-        }
+        items
     }
 }
 
