@@ -66,6 +66,26 @@ fn against_an_export() {
     insta::assert_snapshot!("current__check", check.stdout);
 }
 
+/// The audit, in every format, of the lab's export (Samba's ldbsearch)
+/// and of an ldifde export with binary SIDs and descriptors.
+#[test]
+fn the_audit_in_every_format() {
+    let exports = [
+        common::fixture("hyperv-lab-export.ldif"),
+        common::repo().join("tests/corpus/exports/ldifde-unicode.ldf"),
+    ];
+    for export in exports {
+        let dir = tempfile::tempdir().unwrap();
+        let name = export.file_name().unwrap().to_str().unwrap();
+        std::fs::copy(&export, dir.path().join(name)).unwrap();
+        for format in ["text", "markdown", "json"] {
+            let r = run_in(dir.path(), &["audit", name, "--format", format], None);
+            assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+            insta::assert_snapshot!(format!("audit__{name}.{format}"), r.stdout);
+        }
+    }
+}
+
 #[test]
 fn shipped_templates_never_turn_escaping_off() {
     for (name, text) in kcdplan::render::SHIPPED {
