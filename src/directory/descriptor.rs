@@ -186,16 +186,222 @@ pub fn allowed(aces: &[Ace]) -> Vec<String> {
 /// The ACE types that deny access.
 const DENY_KINDS: [u8; 4] = [1, 6, 10, 12];
 
-/// The DACL of a descriptor given as SDDL text or as binary bytes (which
-/// may themselves hold SDDL text).
-pub fn dacl(value: &AttrValue) -> Result<Vec<Ace>, String> {
+/// A security descriptor as kcdplan reads and writes one: owner, group
+/// and DACL (a SACL is only noted: this attribute never needs one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Descriptor {
+    pub owner: Option<String>,
+    pub group: Option<String>,
+    pub dacl: Vec<Ace>,
+    /// Whether the descriptor holds a SACL.
+    pub sacl: bool,
+}
+
+/// The access mask the AD module and samba-tool write for a principal
+/// allowed to delegate (the KDC checks CONTROL_ACCESS, 0x100, within it).
+pub const FULL_MASK: u32 = 0x000F_01FF;
+
+/// BUILTIN\Administrators, the owner the AD module and samba-tool write.
+pub const ADMINISTRATORS: &str = "S-1-5-32-544";
+
+impl Descriptor {
+    /// The descriptor the AD module and `samba-tool delegation
+    /// add-principal` write: owner BUILTIN\Administrators, one allow ACE
+    /// with the full mask per SID, in order.
+    pub fn allowing(sids: &[String]) -> Descriptor {
+        Descriptor {
+            owner: Some(ADMINISTRATORS.to_string()),
+            group: None,
+            dacl: sids.iter().map(|s| Ace::allow(s)).collect(),
+            sacl: false,
+        }
+    }
+
+    /// The self-relative binary form (MS-DTYP 2.4.6): header, owner,
+    /// group, DACL, as Samba and .NET lay it out. Only ACEs this form can
+    /// hold whole are written: allow and deny (types 0 and 1).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+        let owner = self.owner.as_deref().map(sid_bytes).transpose()?;
+        let group = self.group.as_deref().map(sid_bytes).transpose()?;
+        let mut acl = Vec::new();
+        for ace in &self.dacl {
+            if !matches!(ace.kind, 0 | 1) {
+                return Err(format!(
+                    "an {} entry for {} cannot be written back whole",
+                    kind_name(ace.kind),
+                    ace.sid
+                ));
+            }
+            let sid = sid_bytes(&ace.sid)?;
+            let size = u16::try_from(8 + sid.len()).map_err(|_| "ACE too large")?;
+            acl.extend_from_slice(&[ace.kind, ace.flags]);
+            acl.extend_from_slice(&size.to_le_bytes());
+            acl.extend_from_slice(&ace.mask.to_le_bytes());
+            acl.extend_from_slice(&sid);
+        }
+        let acl_size = u16::try_from(8 + acl.len()).map_err(|_| "DACL too large")?;
+        let count = u16::try_from(self.dacl.len()).map_err(|_| "too many ACEs")?;
+        let mut out = vec![1u8, 0];
+        // SE_SELF_RELATIVE | SE_DACL_PRESENT.
+        out.extend_from_slice(&0x8004u16.to_le_bytes());
+        let mut at = 20u32;
+        let mut offset = |part: &Option<Vec<u8>>| match part {
+            Some(b) => {
+                let o = at;
+                at += b.len() as u32;
+                o
+            }
+            None => 0,
+        };
+        let (owner_at, group_at) = (offset(&owner), offset(&group));
+        let dacl_at = at;
+        for field in [owner_at, group_at, 0, dacl_at] {
+            out.extend_from_slice(&field.to_le_bytes());
+        }
+        out.extend(owner.into_iter().flatten());
+        out.extend(group.into_iter().flatten());
+        out.extend_from_slice(&[4, 0]);
+        out.extend_from_slice(&acl_size.to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&acl);
+        Ok(out)
+    }
+
+    /// The descriptor as SDDL: the full mask spelled as the AD module
+    /// spells it, any other mask in hex.
+    pub fn to_sddl(&self) -> String {
+        let mut s = String::new();
+        if let Some(o) = &self.owner {
+            s.push_str("O:");
+            s.push_str(sddl_sid(o));
+        }
+        if let Some(g) = &self.group {
+            s.push_str("G:");
+            s.push_str(sddl_sid(g));
+        }
+        s.push_str("D:");
+        for ace in &self.dacl {
+            let kind = (SDDL_KINDS.iter())
+                .find(|(_, k)| *k == ace.kind)
+                .map_or("?", |(n, _)| n);
+            let flags: String = (SDDL_FLAGS.iter())
+                .filter(|(_, f)| ace.flags & f != 0)
+                .map(|(n, _)| *n)
+                .collect();
+            let mask = match ace.mask {
+                FULL_MASK => "CCDCLCSWRPWPDTLOCRSDRCWDWO".to_string(),
+                m => format!("0x{m:x}"),
+            };
+            s.push_str(&format!("({kind};{flags};{mask};;;{})", sddl_sid(&ace.sid)));
+        }
+        s
+    }
+}
+
+impl Ace {
+    /// An allow ACE with the full mask, as the AD module writes one.
+    pub fn allow(sid: &str) -> Ace {
+        Ace {
+            kind: 0,
+            flags: 0,
+            mask: FULL_MASK,
+            sid: sid.to_string(),
+        }
+    }
+}
+
+/// How a plan changes who may delegate to a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Merge<'a> {
+    /// Keep every ACE in order; append one for each SID no allow ACE
+    /// names yet; then drop every ACE of the SIDs removed.
+    Update {
+        add: &'a [String],
+        remove: &'a [String],
+    },
+    /// Exactly these SIDs, one ACE each.
+    Replace(&'a [String]),
+}
+
+/// The DACL after a merge. SIDs compare as they are (`S-1-...`, the same
+/// text for the same SID); never by bytes or SDDL text of the descriptor.
+pub fn merge(dacl: &[Ace], how: Merge) -> Vec<Ace> {
+    match how {
+        Merge::Replace(sids) => {
+            let mut seen: Vec<&str> = Vec::new();
+            (sids.iter())
+                .filter(|s| {
+                    let new = !seen.contains(&s.as_str());
+                    seen.push(s);
+                    new
+                })
+                .map(|s| Ace::allow(s))
+                .collect()
+        }
+        Merge::Update { add, remove } => {
+            let mut out: Vec<Ace> = dacl.to_vec();
+            for s in add {
+                // Already named by an allow ACE: nothing to add (a deny
+                // before it is the audit's to report, KCD012).
+                let named = (out.iter()).any(|a| {
+                    ALLOW_KINDS.contains(&a.kind) && a.flags & INHERIT_ONLY == 0 && &a.sid == s
+                });
+                if !named {
+                    out.push(Ace::allow(s));
+                }
+            }
+            out.retain(|a| !remove.contains(&a.sid));
+            out
+        }
+    }
+}
+
+/// An SID as SDDL writes it: its alias when it has one of the
+/// domain-independent kind, else `S-1-...`.
+fn sddl_sid(sid: &str) -> &str {
+    (SDDL_SIDS.iter())
+        .find(|(_, s)| *s == sid)
+        .map_or(sid, |(alias, _)| alias)
+}
+
+/// The binary form of `S-1-...` (MS-DTYP 2.4.2.2).
+pub fn sid_bytes(sid: &str) -> Result<Vec<u8>, String> {
+    let bad = || format!("'{}' is not a SID", echo(sid));
+    let mut parts = sid.strip_prefix("S-1-").ok_or_else(bad)?.split('-');
+    let auth: u64 = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+    if auth >= 1 << 48 {
+        return Err(bad());
+    }
+    let subs: Vec<u32> = parts
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    if subs.len() > 15 {
+        return Err(bad());
+    }
+    let mut b = vec![1, subs.len() as u8];
+    b.extend_from_slice(&auth.to_be_bytes()[2..]);
+    for sub in subs {
+        b.extend_from_slice(&sub.to_le_bytes());
+    }
+    Ok(b)
+}
+
+/// A descriptor given as SDDL text or as binary bytes (which may
+/// themselves hold SDDL text).
+pub fn parse(value: &AttrValue) -> Result<Descriptor, String> {
     match value {
-        AttrValue::Text(t) => sddl_dacl(t),
+        AttrValue::Text(t) => sddl(t),
         AttrValue::Bytes(b) => match std::str::from_utf8(b) {
-            Ok(t) if t.starts_with("O:") || t.starts_with("D:") => sddl_dacl(t),
-            _ => binary_dacl(b),
+            Ok(t) if t.starts_with("O:") || t.starts_with("G:") || t.starts_with("D:") => sddl(t),
+            _ => binary(b),
         },
     }
+}
+
+/// The DACL of a descriptor given as SDDL text or as binary bytes.
+pub fn dacl(value: &AttrValue) -> Result<Vec<Ace>, String> {
+    parse(value).map(|d| d.dacl)
 }
 
 /// `S-1-...` from the text or binary form; `None` if it is neither.
@@ -333,11 +539,77 @@ const SDDL_DOMAIN_SIDS: &[&str] = &[
     "DA", "DU", "DG", "DC", "DD", "CA", "SA", "EA", "PA", "RS", "RO",
 ];
 
-fn sddl_dacl(t: &str) -> Result<Vec<Ace>, String> {
-    let start = t.find("D:").ok_or("no DACL in the SDDL")?;
-    let mut rest = &t[start + 2..];
+/// An SDDL descriptor: `O:owner`, `G:group`, `D:flags(ace)...`, `S:...`,
+/// each at most once.
+fn sddl(t: &str) -> Result<Descriptor, String> {
+    let mut d = Descriptor {
+        owner: None,
+        group: None,
+        dacl: Vec::new(),
+        sacl: false,
+    };
+    let mut dacl_seen = false;
+    let mut rest = t.trim();
+    while !rest.is_empty() {
+        let (part, body) = rest.split_at(rest.len().min(2));
+        match part {
+            "O:" | "G:" => {
+                let len = if body.starts_with("S-") {
+                    body.find(|c: char| !(c.is_ascii_digit() || c == '-' || c == 'S'))
+                        .unwrap_or(body.len())
+                } else {
+                    body.len().min(2)
+                };
+                let sid = sddl_sid_value(&body[..len])
+                    .ok_or_else(|| format!("malformed owner or group '{}'", echo(&body[..len])))?;
+                if part == "O:" {
+                    d.owner = Some(sid);
+                } else {
+                    d.group = Some(sid);
+                }
+                rest = &body[len..];
+            }
+            "D:" => {
+                let (aces, after) = sddl_dacl(body)?;
+                d.dacl = aces;
+                dacl_seen = true;
+                rest = after;
+            }
+            "S:" => {
+                d.sacl = true;
+                break;
+            }
+            _ => return Err(format!("malformed SDDL at '{}'", echo(rest))),
+        }
+    }
+    if !dacl_seen {
+        return Err("no DACL in the SDDL".into());
+    }
+    Ok(d)
+}
+
+/// A SID as SDDL spells it: `S-1-...`, or an alias.
+fn sddl_sid_value(s: &str) -> Option<String> {
+    if s.starts_with("S-1-") {
+        return Some(s.to_string());
+    }
+    if SDDL_DOMAIN_SIDS.contains(&s) {
+        return Some(s.to_string());
+    }
+    lookup(SDDL_SIDS, s).map(str::to_string)
+}
+
+/// The ACEs of an SDDL DACL body (after `D:`), and what follows them.
+fn sddl_dacl(t: &str) -> Result<(Vec<Ace>, &str), String> {
+    let mut rest = t;
     // DACL flags (P, AI, AR, NO_ACCESS_CONTROL) come before the first ACE.
-    rest = &rest[rest.find('(').unwrap_or(rest.len())..];
+    let flags_end = rest.find(['(', ':']).unwrap_or(rest.len());
+    let flags_end = match rest.as_bytes().get(flags_end) {
+        // A flag run followed by the next part (`S:`): back up to its letter.
+        Some(b':') => flags_end.saturating_sub(1),
+        _ => flags_end,
+    };
+    rest = &rest[flags_end..];
     let mut aces = Vec::new();
     while let Some(body) = rest.strip_prefix('(') {
         // An ACE ends at its matching parenthesis: a conditional ACE's
@@ -358,7 +630,7 @@ fn sddl_dacl(t: &str) -> Result<Vec<Ace>, String> {
         aces.push(sddl_ace(&body[..end])?);
         rest = &body[end + 1..];
     }
-    Ok(aces)
+    Ok((aces, rest))
 }
 
 fn sddl_ace(ace: &str) -> Result<Ace, String> {
@@ -401,6 +673,32 @@ where
     }
     (0..s.len()).step_by(2).try_fold(T::default(), |all, i| {
         Some(all | lookup(table, &s[i..i + 2])?)
+    })
+}
+
+/// A self-relative binary descriptor (MS-DTYP 2.4.6).
+fn binary(b: &[u8]) -> Result<Descriptor, String> {
+    let u16at = |o: usize| b.get(o..o + 2).map(|x| u16::from_le_bytes([x[0], x[1]]));
+    let u32at = |o: usize| {
+        b.get(o..o + 4)
+            .map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]))
+    };
+    let dacl = binary_dacl(b)?;
+    let control = u16at(2).ok_or("truncated")?;
+    let sid_at = |field: usize| -> Result<Option<String>, String> {
+        match u32at(field).ok_or("truncated")? as usize {
+            0 => Ok(None),
+            at => (b.get(at..).and_then(sid_from_bytes))
+                .map(|(s, _)| Some(s))
+                .ok_or_else(|| "malformed owner or group SID".to_string()),
+        }
+    };
+    Ok(Descriptor {
+        owner: sid_at(4)?,
+        group: sid_at(8)?,
+        dacl,
+        // SE_SACL_PRESENT.
+        sacl: control & 0x10 != 0,
     })
 }
 
@@ -715,6 +1013,87 @@ pub(crate) mod tests {
         assert_eq!(well_known("S-1-5-21-1-2-3-1105"), None);
         assert!(is_broad("S-1-5-11") && is_broad("S-1-5-21-1-2-3-515") && is_broad("DC"));
         assert!(!is_broad("S-1-5-21-1-2-3-512") && !is_broad("S-1-5-32-544"));
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// SIDs as exports hold them: a domain's accounts, and
+        /// well-known ones.
+        fn any_sid() -> impl Strategy<Value = String> {
+            prop_oneof![
+                (any::<u32>(), any::<u32>(), any::<u32>(), 500u32..100_000)
+                    .prop_map(|(a, b, c, r)| format!("S-1-5-21-{a}-{b}-{c}-{r}")),
+                prop::sample::select(vec!["S-1-1-0", "S-1-5-11", "S-1-5-32-544", "S-1-5-18"])
+                    .prop_map(str::to_string),
+            ]
+        }
+
+        fn any_ace() -> impl Strategy<Value = Ace> {
+            (0u8..2, any::<u8>(), any::<u32>(), any_sid()).prop_map(|(kind, flags, mask, sid)| {
+                Ace {
+                    kind,
+                    // Flags SDDL can spell.
+                    flags: flags & 0xDF,
+                    mask,
+                    sid,
+                }
+            })
+        }
+
+        proptest! {
+            /// Any list of SIDs encodes to a descriptor that decodes back
+            /// to the same list, from binary and from SDDL.
+            #[test]
+            fn sids_round_trip(sids in prop::collection::vec(any_sid(), 0..12)) {
+                let d = Descriptor::allowing(&sids);
+                let bytes = d.to_bytes().unwrap();
+                let from_binary = parse(&AttrValue::Bytes(bytes)).unwrap();
+                let from_sddl = parse(&AttrValue::Text(d.to_sddl().into())).unwrap();
+                prop_assert_eq!(&from_binary, &d);
+                prop_assert_eq!(&from_sddl, &d);
+                let listed: Vec<String> = from_binary.dacl.iter().map(|a| a.sid.clone()).collect();
+                prop_assert_eq!(listed, sids);
+            }
+
+            /// Any allow or deny ACE, with any flags and mask, survives
+            /// both forms.
+            #[test]
+            fn aces_round_trip(dacl in prop::collection::vec(any_ace(), 0..8)) {
+                let d = Descriptor { owner: Some(ADMINISTRATORS.into()), group: None, dacl, sacl: false };
+                prop_assert_eq!(&parse(&AttrValue::Bytes(d.to_bytes().unwrap())).unwrap(), &d);
+                prop_assert_eq!(&parse(&AttrValue::Text(d.to_sddl().into())).unwrap(), &d);
+            }
+
+            /// Merging twice is merging once; what is added is allowed
+            /// after, what is removed is gone.
+            #[test]
+            fn merge_is_idempotent(
+                dacl in prop::collection::vec(any_ace(), 0..8),
+                add in prop::collection::vec(any_sid(), 0..4),
+                remove in prop::collection::vec(any_sid(), 0..4),
+            ) {
+                for how in [Merge::Update { add: &add, remove: &remove }, Merge::Replace(&add)] {
+                    let once = merge(&dacl, how);
+                    prop_assert_eq!(&merge(&once, how), &once);
+                    let now = allowed(&once);
+                    for s in &remove {
+                        if let Merge::Update { .. } = how {
+                            prop_assert!(once.iter().all(|a| &a.sid != s));
+                        }
+                    }
+                    for s in &add {
+                        if !remove.contains(s) || matches!(how, Merge::Replace(_)) {
+                            // (An ACE allowing it may stand after a deny of it.)
+                            let denied_first = matches!(how, Merge::Update { .. })
+                                && dacl.iter().any(|a| a.kind == 1 && &a.sid == s && a.flags & INHERIT_ONLY == 0);
+                            prop_assert!(denied_first || now.contains(s), "{} not allowed", s);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
