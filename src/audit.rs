@@ -450,7 +450,7 @@ fn rules(a: &Account, dir: &Directory, add: &mut dyn FnMut(Rule, String)) {
     }
     let odd: Vec<String> = (a.rbcd.iter())
         .filter_map(|ace| {
-            odd_ace(ace).map(|why| {
+            descriptor::odd(ace).map(|why| {
                 format!(
                     "{} for {} ({why})",
                     descriptor::kind_name(ace.kind),
@@ -476,24 +476,6 @@ fn rules(a: &Account, dir: &Directory, add: &mut dyn FnMut(Rule, String)) {
                 .to_string(),
         );
     }
-}
-
-/// Why an ACE of a resource-based descriptor is odd, if it is: anything
-/// but an allow ACE with CONTROL_ACCESS and no generic bits, applying to
-/// the object.
-fn odd_ace(ace: &descriptor::Ace) -> Option<&'static str> {
-    Some(match ace.kind {
-        0 if ace.flags & descriptor::INHERIT_ONLY != 0 => "inherit-only: it does not apply here",
-        0 if ace.mask & descriptor::GENERIC != 0 => "generic rights, which the KDC does not map",
-        0 if ace.mask & descriptor::CONTROL_ACCESS == 0 => {
-            "no CONTROL_ACCESS, which the KDC checks"
-        }
-        0 => return None,
-        1 | 6 | 10 | 12 => "a deny entry",
-        5 | 7 | 8 => "an object entry",
-        9 | 11 | 13 => "a conditional (callback) entry",
-        _ => "a type no tool writes",
-    })
 }
 
 /// The values whose other SPN form (short or fully qualified) is missing,

@@ -11,7 +11,7 @@ use crate::audit::{Ace, Audit, Delegation};
 use crate::error::{Error, Result};
 use crate::escape::markdown;
 use crate::model::{DnSource, ExportInfo, FileInfo, Keyword, Mode, Protocol};
-use crate::plan::{Plan, Spns, Warning};
+use crate::plan::{Allowed, Holder, Plan, Spns, Warning};
 use crate::sanitize::{is_plain, show};
 
 pub fn warning_line(file: &str, w: &Warning) -> String {
@@ -52,7 +52,7 @@ pub fn check_text(
     let mut s = io::BufWriter::with_capacity(1 << 16, out);
     let totals = plan.totals();
     if let Some(c) = current {
-        let changed = plan.changed_principals();
+        let changed = plan.changed_principals() + plan.changed_resources();
         writeln!(
             s,
             "planned against {} ({} records): {}",
@@ -174,6 +174,69 @@ pub fn check_text(
                 }
                 value_lines(&mut s, b'=', &p.replace)?;
             }
+        }
+    }
+    for r in &plan.resources {
+        writeln!(s)?;
+        writeln!(
+            s,
+            "{} (resource-based delegation to this {}, sAMAccountName {})",
+            show(&r.resource),
+            r.kind.as_str(),
+            show(&r.sam_account_name)
+        )?;
+        writeln!(
+            s,
+            "  dn: {}{}",
+            show(&r.dn),
+            match r.dn_source {
+                DnSource::Derived => " (derived: check it)",
+                DnSource::Csv => "",
+                DnSource::Export => " (from the export)",
+            }
+        )?;
+        let holder = |h: &Holder| match &h.name {
+            Some(n) => format!("{} ({})", show(n), h.sid),
+            None => format!("{} (not in the export)", h.sid),
+        };
+        if let (Some(b), Some(d)) = (&r.before, &r.delta) {
+            writeln!(
+                s,
+                "  before: {} principal(s) allowed; after: {}",
+                b.allowed.len(),
+                d.after.len()
+            )?;
+            if !d.changes {
+                writeln!(s, "  no change: the resource already matches the plan")?;
+            }
+            for h in &d.remove {
+                writeln!(s, "  - {}", holder(h))?;
+            }
+            for h in &d.add {
+                writeln!(s, "  + {}", holder(h))?;
+            }
+            continue;
+        }
+        let allowed = |a: &Allowed| {
+            format!(
+                "{} ({}, {}{})",
+                show(&a.principal),
+                a.kind.as_str(),
+                show(&a.domain),
+                a.sid.as_deref().map_or(String::new(), |s| format!(", {s}"))
+            )
+        };
+        for a in &r.remove {
+            writeln!(s, "  - {}", allowed(a))?;
+        }
+        for a in &r.add {
+            writeln!(s, "  + {}", allowed(a))?;
+        }
+        if r.mode == Mode::Replace && r.replace.is_empty() {
+            writeln!(s, "  = (clear: no principal allowed)")?;
+        }
+        for a in &r.replace {
+            writeln!(s, "  = {}", allowed(a))?;
         }
     }
     s.flush()

@@ -11,13 +11,15 @@ use std::sync::Arc;
 use hashbrown::{HashMap, HashSet};
 
 use crate::config::{Options, SpnForms};
+use crate::directory::descriptor::{self, Merge};
 use crate::directory::{self, Account, Snapshot, Wanted};
 use crate::dn;
 use crate::error::{Location, Problem, Problems, Result};
 use crate::model::{file_name, uac, DnSource, ExportInfo, Mode, PrincipalType, Protocol};
 use crate::names;
 use crate::plan::{
-    computer_fqdn, risks, Before, Delta, Message, Plan, PrincipalPlan, Spn, UacChange, Warning,
+    computer_fqdn, risks, Allowed, Before, Delta, Holder, Message, Plan, PrincipalPlan, RbcdBefore,
+    RbcdDelta, Spn, UacChange, Warning,
 };
 use crate::rules::Rule;
 use crate::sanitize::echo;
@@ -28,7 +30,7 @@ use crate::sanitize::echo;
 /// column) locate problems in the CSV.
 pub fn plan_against(
     file: &str,
-    column: &str,
+    columns: &Columns,
     opts: &Options,
     plan: &mut Plan,
     path: &Path,
@@ -37,26 +39,51 @@ pub fn plan_against(
     plan.spell_out();
     let snap = Snapshot::load(path, &wanted(plan))?;
     let mut problems = Problems::default();
-    apply(file, column, opts, plan, &snap, &mut problems);
+    apply(file, &columns.principal, opts, plan, &snap, &mut problems);
+    resources(file, columns, plan, &snap, &mut problems);
     problems.check()?;
     risks::assess(plan, opts, Some(&|host| snap.is_dc_host(host)));
     Ok(snap.info)
 }
 
+/// The CSV's columns as the user spelled them, to locate problems.
+pub struct Columns {
+    pub principal: String,
+    pub target: String,
+    pub principal_sid: String,
+}
+
 /// What the plan asks of the export: its principals' identities, DNs and
-/// host names, and its target hosts.
+/// host names, and its target hosts; its resources and the principals
+/// they allow.
 fn wanted(plan: &Plan) -> Wanted {
     let mut wanted = Wanted::default();
+    let account = |wanted: &mut Wanted, kind: PrincipalType, sam: &str, domain: &str| {
+        let folded = names::fold(sam).into_owned();
+        wanted.sams.insert(folded.clone());
+        wanted.accounts.insert((domain.to_string(), folded));
+        if let (PrincipalType::Computer, Some(name)) = (kind, sam.strip_suffix('$')) {
+            wanted
+                .hosts
+                .insert(names::fold(&format!("{name}.{domain}")).into_owned());
+        }
+    };
+    for r in &plan.resources {
+        wanted.sid_names = true;
+        account(&mut wanted, r.kind, &r.sam_account_name, &r.domain);
+        if r.dn_source == DnSource::Csv {
+            want_dn(&mut wanted, &r.dn);
+        }
+        for a in r.add.iter().chain(&r.remove).chain(&r.replace) {
+            account(&mut wanted, a.kind, &a.sam_account_name, &a.domain);
+        }
+    }
     for p in &plan.principals {
         let sam = names::fold(&p.sam_account_name).into_owned();
         wanted.sams.insert(sam.clone());
         wanted.accounts.insert((p.domain.clone(), sam));
         if p.dn_source == DnSource::Csv {
-            if let Ok(dn) = dn::parse(&p.dn) {
-                wanted.dns.insert(dn.key());
-                let first = &dn.rdns[0][0].value;
-                wanted.first_rdns.insert(names::fold(first).into_owned());
-            }
+            want_dn(&mut wanted, &p.dn);
         }
         if let Some(fqdn) = computer_fqdn(p) {
             wanted.hosts.insert(fqdn);
@@ -75,6 +102,16 @@ fn wanted(plan: &Plan) -> Wanted {
     wanted
 }
 
+/// Keeps the records at a DN the CSV gives (and a cheap first look at
+/// each record: the value of its first RDN).
+fn want_dn(wanted: &mut Wanted, dn: &str) {
+    if let Ok(dn) = dn::parse(dn) {
+        wanted.dns.insert(dn.key());
+        let first = &dn.rdns[0][0].value;
+        wanted.first_rdns.insert(names::fold(first).into_owned());
+    }
+}
+
 /// Where problems with a principal are reported: the CSV and the
 /// principal column as the user spelled it, and the export.
 struct Places<'a> {
@@ -87,6 +124,45 @@ impl Places<'_> {
     fn principal(&self, p: &PrincipalPlan, message: String) -> Problem {
         Problem::new(Location::cell(self.csv, p.lines[0], self.column), message)
     }
+
+    fn at(&self, who: &Who, message: String) -> Problem {
+        Problem::new(Location::cell(self.csv, who.line, who.column), message)
+    }
+}
+
+/// An account the CSV names, as the export is searched for it: a
+/// constrained principal, a resource, or a principal a resource allows.
+struct Who<'a> {
+    written: &'a str,
+    kind: PrincipalType,
+    sam: &'a str,
+    domain: &'a str,
+    /// The DN the CSV gives.
+    dn: Option<&'a str>,
+    line: u64,
+    /// The column problems are located at (as the user spelled it).
+    column: &'a str,
+}
+
+impl<'a> Who<'a> {
+    fn of(p: &'a PrincipalPlan, column: &'a str) -> Who<'a> {
+        Who {
+            written: &p.principal,
+            kind: p.kind,
+            sam: &p.sam_account_name,
+            domain: &p.domain,
+            dn: (p.dn_source == DnSource::Csv).then_some(p.dn.as_str()),
+            line: p.lines[0],
+            column,
+        }
+    }
+
+    /// A computer's DNS name (folded).
+    fn fqdn(&self) -> Option<String> {
+        let name = self.sam.strip_suffix('$')?;
+        (self.kind == PrincipalType::Computer)
+            .then(|| names::fold(&format!("{name}.{}", self.domain)).into_owned())
+    }
 }
 
 /// The one account of the export that `p` names, or why there is none:
@@ -94,30 +170,30 @@ impl Places<'_> {
 /// computer) and its (domain, sAMAccountName); every way that finds an
 /// account must find the same one, and that account must be the one the
 /// CSV describes.
-fn resolve<'s>(p: &PrincipalPlan, snap: &'s Snapshot, at: &Places) -> Result<&'s Account, Problem> {
-    let fqdn = computer_fqdn(p);
+fn resolve<'s>(p: &Who, snap: &'s Snapshot, at: &Places) -> Result<&'s Account, Problem> {
+    let fqdn = p.fqdn();
     let mut ways: Vec<(&'static str, String, Vec<&Account>)> = Vec::new();
-    if p.dn_source == DnSource::Csv {
-        let key = dn::parse(&p.dn).map(|d| d.key()).unwrap_or_default();
-        ways.push(("DN", p.dn.clone(), snap.by_dn(&key)));
+    if let Some(d) = p.dn {
+        let key = dn::parse(d).map(|d| d.key()).unwrap_or_default();
+        ways.push(("DN", d.to_string(), snap.by_dn(&key)));
     }
     if let Some(f) = &fqdn {
         ways.push(("dNSHostName", f.clone(), snap.by_host(f)));
     }
     ways.push((
         "sAMAccountName",
-        format!("{}' in domain '{}", p.sam_account_name, p.domain),
-        snap.by_account(&p.domain, &p.sam_account_name),
+        format!("{}' in domain '{}", p.sam, p.domain),
+        snap.by_account(p.domain, p.sam),
     ));
     let record = |a: &Account| format!("{} (line {})", echo(&a.dn), a.line);
     for (how, value, found) in &ways {
         if found.len() > 1 {
             let all: Vec<String> = found.iter().map(|a| record(a)).collect();
-            return Err(at.principal(
+            return Err(at.at(
                 p,
                 format!(
                     "'{}': the export {} holds {} accounts with {how} '{}': {}; which one is meant cannot be told",
-                    echo(&p.principal),
+                    echo(p.written),
                     echo(at.export),
                     found.len(),
                     echo(value),
@@ -133,22 +209,22 @@ fn resolve<'s>(p: &PrincipalPlan, snap: &'s Snapshot, at: &Places) -> Result<&'s
         let looked: Vec<String> = (ways.iter())
             .map(|(how, value, _)| format!("{how} '{}'", echo(value)))
             .collect();
-        return Err(at.principal(
+        return Err(at.at(
             p,
             format!(
                 "'{}' is not in the export {}: looked up by {}",
-                echo(&p.principal),
+                echo(p.written),
                 echo(at.export),
                 looked.join(" and ")
             ),
         ));
     };
     if let Some((other_how, b)) = hits.find(|(_, b)| b.line != a.line) {
-        return Err(at.principal(
+        return Err(at.at(
             p,
             format!(
                 "'{}' names two accounts of the export {}: {} by {how}, and {} by {other_how}",
-                echo(&p.principal),
+                echo(p.written),
                 echo(at.export),
                 record(a),
                 record(b)
@@ -160,12 +236,12 @@ fn resolve<'s>(p: &PrincipalPlan, snap: &'s Snapshot, at: &Places) -> Result<&'s
             "" => "a DN kcdplan cannot read (malformed, or holding hidden characters)".to_string(),
             d => format!("domain '{}'", echo(d)),
         };
-        return Err(at.principal(
+        return Err(at.at(
             p,
             format!(
                 "'{}' is in domain '{}', but the account the export {} has for it, {}, is in {theirs}",
-                echo(&p.principal),
-                echo(&p.domain),
+                echo(p.written),
+                echo(p.domain),
                 echo(at.export),
                 record(a),
             ),
@@ -173,11 +249,11 @@ fn resolve<'s>(p: &PrincipalPlan, snap: &'s Snapshot, at: &Places) -> Result<&'s
     }
     if let (Some(f), Some(h)) = (&fqdn, &a.dns_host_name) {
         if names::fold(h) != f.as_str() {
-            return Err(at.principal(
+            return Err(at.at(
                 p,
                 format!(
                     "'{}' is the host '{}', but the account {} of the export {} is the host '{}'",
-                    echo(&p.principal),
+                    echo(p.written),
                     echo(f),
                     record(a),
                     echo(at.export),
@@ -186,14 +262,13 @@ fn resolve<'s>(p: &PrincipalPlan, snap: &'s Snapshot, at: &Places) -> Result<&'s
             ));
         }
     }
-    if p.kind != PrincipalType::Computer && names::fold(a.sam()) != names::fold(&p.sam_account_name)
-    {
-        return Err(at.principal(
+    if p.kind != PrincipalType::Computer && names::fold(a.sam()) != names::fold(p.sam) {
+        return Err(at.at(
             p,
             format!(
                 "'{}' is the account '{}', but the account at its DN, {} in the export {}, is '{}'",
-                echo(&p.principal),
-                echo(&p.sam_account_name),
+                echo(p.written),
+                echo(p.sam),
                 record(a),
                 echo(at.export),
                 echo(a.sam())
@@ -237,7 +312,7 @@ fn apply(
     order.sort_by_key(|&i| plan.principals[i].lines[0]);
     for i in order {
         let p = &plan.principals[i];
-        let acct = match resolve(p, snap, &at) {
+        let acct = match resolve(&Who::of(p, column), snap, &at) {
             Ok(a) => a,
             Err(problem) => {
                 problems.push(problem);
@@ -441,4 +516,218 @@ fn missing_hosts(p: &PrincipalPlan, snap: &Snapshot) -> Vec<String> {
         }
     });
     out
+}
+
+/// Resource-based delegation against the export: each resource resolved
+/// (as a principal is), each principal it allows resolved to its SID (the
+/// export's; the CSV's `principal_sid` must agree, or stands alone for a
+/// principal the export does not hold), and the descriptor merged by SID.
+fn resources(
+    file: &str,
+    columns: &Columns,
+    plan: &mut Plan,
+    snap: &Snapshot,
+    problems: &mut Problems,
+) {
+    let export = file_name(&snap.info.file.name);
+    let at = Places {
+        csv: file,
+        column: &columns.principal,
+        export: &export,
+    };
+    let holder = |sid: &str| Holder {
+        sid: sid.to_string(),
+        name: (snap.sid_names.get(sid).cloned())
+            .or_else(|| descriptor::well_known(sid).map(str::to_string)),
+    };
+    for r in &mut plan.resources {
+        let who = Who {
+            written: &r.resource,
+            kind: r.kind,
+            sam: &r.sam_account_name,
+            domain: &r.domain,
+            dn: (r.dn_source == DnSource::Csv).then_some(r.dn.as_str()),
+            line: r.lines[0],
+            column: &columns.target,
+        };
+        let acct = match resolve(&who, snap, &at) {
+            Ok(a) => a,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        let before = acct.rbcd_descriptor.as_ref();
+        let mut ok = true;
+        for a in r.add.iter_mut().chain(&mut r.remove).chain(&mut r.replace) {
+            match principal_sid(a, snap, columns, &at) {
+                Ok(sid) => a.sid = Some(sid),
+                Err(p) => {
+                    problems.push(p);
+                    ok = false;
+                }
+            }
+        }
+        let resource_problem = |message: String| {
+            Problem::new(Location::cell(file, r.lines[0], &columns.target), message)
+        };
+        if let Some((d, _)) = before.filter(|(d, _)| d.sacl) {
+            let _ = d;
+            problems.push(resource_problem(format!(
+                "the descriptor of {} in the export holds a SACL, which kcdplan does not write back: change it with the AD tools",
+                echo(&acct.dn)
+            )));
+            continue;
+        }
+        if !ok {
+            continue;
+        }
+        let sids = |list: &[Allowed]| -> Vec<String> {
+            list.iter().filter_map(|a| a.sid.clone()).collect()
+        };
+        let dacl_before: &[descriptor::Ace] = before.map_or(&[], |(d, _)| &d.dacl);
+        let (add, remove, replace) = (sids(&r.add), sids(&r.remove), sids(&r.replace));
+        let how = match r.mode {
+            Mode::Update => Merge::Update {
+                add: &add,
+                remove: &remove,
+            },
+            Mode::Replace => Merge::Replace(&replace),
+        };
+        let after = descriptor::merge(dacl_before, how);
+        let changes = after != dacl_before;
+        let written = if after.is_empty() {
+            Ok(None)
+        } else {
+            let d = descriptor::Descriptor {
+                owner: (before.and_then(|(d, _)| d.owner.clone()))
+                    .or_else(|| Some(descriptor::ADMINISTRATORS.to_string())),
+                group: before.and_then(|(d, _)| d.group.clone()),
+                dacl: after.clone(),
+                sacl: false,
+            };
+            d.to_bytes().map(|b| Some((b, d.to_sddl())))
+        };
+        let written = match (written, changes) {
+            (Ok(w), _) => w,
+            // Unchanged: nothing is written, whatever the descriptor holds.
+            (Err(_), false) => None,
+            (Err(e), true) => {
+                problems.push(resource_problem(format!(
+                    "the descriptor of {} in the export holds {e}: kcdplan will not rewrite it and lose that; review it (kcdplan audit), or plan with action=replace",
+                    echo(&acct.dn)
+                )));
+                continue;
+            }
+        };
+        let (was, now) = (
+            descriptor::allowed(dacl_before),
+            descriptor::allowed(&after),
+        );
+        r.dn = acct.dn.clone();
+        r.dn_source = DnSource::Export;
+        r.sam_account_name = acct.sam().to_string();
+        r.before = Some(RbcdBefore {
+            allowed: was.iter().map(|s| holder(s)).collect(),
+            sddl: before.map(|(d, _)| d.to_sddl()),
+            value: before.map(|(_, v)| v.clone()),
+            domain_controller: acct.is_dc(),
+        });
+        r.delta = Some(RbcdDelta {
+            add: (now.iter())
+                .filter(|s| !was.contains(s))
+                .map(|s| holder(s))
+                .collect(),
+            remove: (was.iter())
+                .filter(|s| !now.contains(s))
+                .map(|s| holder(s))
+                .collect(),
+            after: now.iter().map(|s| holder(s)).collect(),
+            sddl: written.as_ref().map(|(_, s)| s.clone()),
+            odd: (after.iter())
+                .filter_map(|a| {
+                    descriptor::odd(a).map(|why| {
+                        format!("{} for {} ({why})", descriptor::kind_name(a.kind), a.sid)
+                    })
+                })
+                .collect(),
+            descriptor: written.map(|(b, _)| b),
+            changes,
+        });
+    }
+}
+
+/// The SID of a principal a resource allows: the export's account (found
+/// by (domain, sAMAccountName), and a computer by its DNS name too), which
+/// the CSV's SID, if any, must match; or the CSV's SID alone when the
+/// export does not hold the account.
+fn principal_sid(
+    a: &Allowed,
+    snap: &Snapshot,
+    columns: &Columns,
+    at: &Places,
+) -> Result<String, Problem> {
+    let here = |column: &str, message: String| {
+        Problem::new(Location::cell(at.csv, a.line, column), message)
+    };
+    let mut found: Vec<&Account> = snap.by_account(&a.domain, &a.sam_account_name);
+    if a.kind == PrincipalType::Computer {
+        if let Some(name) = a.sam_account_name.strip_suffix('$') {
+            for b in snap.by_host(&format!("{name}.{}", a.domain)) {
+                if !found.iter().any(|x| x.line == b.line) {
+                    found.push(b);
+                }
+            }
+        }
+    }
+    let record = |x: &Account| format!("{} (line {})", echo(&x.dn), x.line);
+    match (found.as_slice(), &a.sid) {
+        ([], Some(sid)) => Ok(sid.clone()),
+        ([], None) => Err(here(
+            &columns.principal,
+            format!(
+                "principal '{}' (sAMAccountName '{}' in domain '{}') is not in the export {}: export its domain too, or give its SID in the principal_sid column (a principal of another forest)",
+                echo(&a.principal),
+                echo(&a.sam_account_name),
+                echo(&a.domain),
+                echo(at.export)
+            ),
+        )),
+        ([one], given) => {
+            let Some(sid) = &one.sid else {
+                return Err(here(
+                    &columns.principal,
+                    format!(
+                        "principal '{}' is {} in the export {}, which has no objectSid: export the attribute (see kcdplan export-script)",
+                        echo(&a.principal),
+                        record(one),
+                        echo(at.export)
+                    ),
+                ));
+            };
+            match given {
+                Some(g) if !g.eq_ignore_ascii_case(sid) => Err(here(
+                    &columns.principal_sid,
+                    format!(
+                        "principal '{}' has SID '{}' in the CSV, but its account in the export, {}, has '{}': which account is meant cannot be told",
+                        echo(&a.principal),
+                        echo(g),
+                        record(one),
+                        echo(sid)
+                    ),
+                )),
+                _ => Ok(sid.clone()),
+            }
+        }
+        (many, _) => Err(here(
+            &columns.principal,
+            format!(
+                "principal '{}' names {} accounts of the export {}: {}",
+                echo(&a.principal),
+                many.len(),
+                echo(at.export),
+                many.iter().map(|x| record(x)).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
 }

@@ -32,6 +32,16 @@ pub enum PrincipalType {
     Gmsa,
 }
 
+/// Which kind of delegation a row plans: constrained (on the front end,
+/// msDS-AllowedToDelegateTo) or resource-based (on the resource,
+/// msDS-AllowedToActOnBehalfOfOtherIdentity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delegation {
+    Constrained,
+    Resource,
+}
+
 /// How a principal's `msDS-AllowedToDelegateTo` changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -99,6 +109,15 @@ impl Keyword for PrincipalType {
         ("computer", PrincipalType::Computer),
         ("user", PrincipalType::User),
         ("gmsa", PrincipalType::Gmsa),
+    ];
+}
+
+impl Keyword for Delegation {
+    const WORDS: &'static [(&'static str, Delegation)] = &[
+        ("constrained", Delegation::Constrained),
+        ("resource", Delegation::Resource),
+        ("rbcd", Delegation::Resource),
+        ("resource-based", Delegation::Resource),
     ];
 }
 

@@ -316,6 +316,31 @@ pub fn check_not_sid_or_guid(name: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a SID as text: `S-1-` then the authority and up to 15
+/// sub-authorities, all decimal.
+pub fn check_sid(sid: &str) -> Result<(), String> {
+    let bad = || {
+        format!(
+            "'{}' is not a SID (expected S-1-5-21-...-RID, as Get-ADComputer X | Select SID shows it)",
+            echo(sid)
+        )
+    };
+    let rest = sid.strip_prefix("S-1-").ok_or_else(bad)?;
+    let parts: Vec<&str> = rest.split('-').collect();
+    let numeric =
+        |p: &&str| !p.is_empty() && p.len() <= 10 && p.bytes().all(|b| b.is_ascii_digit());
+    if parts.len() > 16 || !parts.iter().all(numeric) {
+        return Err(bad());
+    }
+    if parts[1..]
+        .iter()
+        .any(|p| p.parse::<u64>().map_or(true, |n| n > u64::from(u32::MAX)))
+    {
+        return Err(bad());
+    }
+    Ok(())
+}
+
 /// Checks a user or gMSA sAMAccountName.
 pub fn check_sam(name: &str) -> Result<(), String> {
     if let Some(c) = name.chars().find(|c| SAM_FORBIDDEN.contains(c)) {

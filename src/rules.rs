@@ -119,7 +119,7 @@ const CATALOGUE: &[Info] = &[
     Info {
         id: "KCD004",
         severity: Critical,
-        scope: Audit,
+        scope: Both,
         title: "resource-based delegation on a domain controller",
         reason: "the principals allowed can act as any user toward the domain controller, which is enough to replicate every password",
         see_also: "PingCastle P-DelegationDCsourcedeleg; ANSSI vuln1_delegation_sourcedeleg",
@@ -127,7 +127,7 @@ const CATALOGUE: &[Info] = &[
     Info {
         id: "KCD005",
         severity: Critical,
-        scope: Audit,
+        scope: Both,
         title: "resource-based delegation open to a broad group",
         reason: "every member of the group (any user, or any computer account anyone may create) can act as any user toward this account",
         see_also: "",
@@ -183,7 +183,7 @@ const CATALOGUE: &[Info] = &[
     Info {
         id: "KCD012",
         severity: Medium,
-        scope: Audit,
+        scope: Both,
         title: "an odd resource-based delegation descriptor",
         reason: "the descriptor holds entries that tools do not write (deny, inherit-only, object or callback entries, or a mask without CONTROL_ACCESS or with generic bits), so what it allows is not what it appears to allow",
         see_also: "",

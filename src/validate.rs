@@ -9,7 +9,7 @@ use crate::csv::header::{Field, Header};
 use crate::csv::record::RawRow;
 use crate::dn::{self, Dn};
 use crate::error::{Location, Problem};
-use crate::model::{Action, Keyword, PrincipalType, Protocol};
+use crate::model::{Action, Delegation, Keyword, PrincipalType, Protocol};
 use crate::names;
 use crate::sanitize::echo;
 
@@ -32,8 +32,14 @@ impl Principal<'_> {
         match self.kind {
             PrincipalType::Computer => format!("{}$", self.name.to_uppercase()),
             PrincipalType::Gmsa => format!("{}$", self.name),
-            PrincipalType::User => self.written.to_string(),
+            PrincipalType::User => self.user_sam().to_string(),
         }
+    }
+
+    /// A user's sAMAccountName as written: the name before any `@domain`
+    /// (a resource row may name the domain so).
+    fn user_sam(&self) -> &str {
+        self.written.split('@').next().unwrap_or(self.written)
     }
 
     /// Grouping key (same account, however it was spelled), written into
@@ -43,7 +49,7 @@ impl Principal<'_> {
         out.push_str(&self.domain);
         out.push('|');
         let sam = match self.kind {
-            PrincipalType::User => self.written,
+            PrincipalType::User => self.user_sam(),
             _ => self.name,
         };
         if sam.is_ascii() {
@@ -97,9 +103,58 @@ pub struct Row<'a> {
     pub comment: Option<&'a str>,
 }
 
-/// Checks one row: the [`Row`] it stands for, or every problem in it, in
-/// the order of its columns.
+/// A row of resource-based delegation: the principal may act for users
+/// toward the resource (the account whose descriptor changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceRow<'a> {
+    pub line: u64,
+    /// `None` only for a `replace` row with no principal (clear).
+    pub principal: Option<Principal<'a>>,
+    /// The principal's SID, when the CSV gives it (a principal of another
+    /// forest, or a check of the one found).
+    pub principal_sid: Option<&'a str>,
+    pub resource: Principal<'a>,
+    pub action: Action,
+    /// The resource's DN.
+    pub dn: Option<Dn>,
+    pub comment: Option<&'a str>,
+}
+
+/// A checked row of either kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked<'a> {
+    Constrained(Row<'a>),
+    Resource(ResourceRow<'a>),
+}
+
+/// Checks one row: the row it stands for, or every problem in it, in the
+/// order of its columns.
 pub fn row<'a>(
+    file: &str,
+    header: &Header,
+    raw: &RawRow<'a>,
+    opts: &'a Options,
+) -> Result<Checked<'a>, Vec<Problem>> {
+    let at = |f: Field| Location::cell(file, raw.line, header.spelling(f));
+    match raw.get(Field::Delegation).map(|d| (d, Delegation::parse(d))) {
+        None | Some((_, Some(Delegation::Constrained))) => {
+            constrained(file, header, raw, opts).map(Checked::Constrained)
+        }
+        Some((_, Some(Delegation::Resource))) => {
+            resource(file, header, raw, opts).map(Checked::Resource)
+        }
+        Some((d, None)) => Err(vec![Problem::new(
+            at(Field::Delegation),
+            format!(
+                "'{}' is not a delegation; expected constrained (msDS-AllowedToDelegateTo, on the principal) or resource (alias rbcd: msDS-AllowedToActOnBehalfOfOtherIdentity, on the target)",
+                echo(d)
+            ),
+        )]),
+    }
+}
+
+/// A row of constrained delegation.
+fn constrained<'a>(
     file: &str,
     header: &Header,
     raw: &RawRow<'a>,
@@ -109,13 +164,7 @@ pub fn row<'a>(
     let at = |f: Field| Location::cell(file, raw.line, header.spelling(f));
     let mut bad = |f: Field, msg: String| problems.push(Problem::new(at(f), msg));
 
-    let action = keyword(
-        raw,
-        Field::Action,
-        Action::Add,
-        &mut bad,
-        "an action; expected add, remove or replace",
-    );
+    let action = action(raw, &mut bad);
     let protocol = match raw.get(Field::Protocol) {
         None => Some(None),
         Some(_) => keyword(
@@ -127,24 +176,20 @@ pub fn row<'a>(
         )
         .map(Some),
     };
-    let kind = keyword(
-        raw,
-        Field::PrincipalType,
-        PrincipalType::Computer,
-        &mut bad,
-        "a principal type; expected computer, user or gmsa",
-    );
-    let dn = match raw.get(Field::Dn) {
-        None => None,
-        Some(d) => match dn::parse(d) {
-            Ok(dn) => Some(dn),
-            Err(e) => {
-                bad(Field::Dn, format!("'{}' is not a valid DN: {e}", echo(d)));
-                None
-            }
-        },
-    };
+    let kind = principal_type(raw, Field::PrincipalType, &mut bad);
+    let dn = dn_cell(raw, &mut bad);
 
+    for field in [Field::TargetType, Field::PrincipalSid] {
+        if raw.get(field).is_some() {
+            bad(
+                field,
+                format!(
+                    "{} is for resource rows (delegation=resource) only",
+                    field.name()
+                ),
+            );
+        }
+    }
     let unconstrained_off = match raw.get(Field::Unconstrained) {
         None => false,
         Some(v) if v.trim().eq_ignore_ascii_case("off") => true,
@@ -189,7 +234,14 @@ pub fn row<'a>(
     }
     let classes = match service {
         None if !clearing => {
-            bad(Field::Service, empty_msg("service", action));
+            bad(
+                Field::Service,
+                if header.has(Field::Service) {
+                    empty_msg("service", action)
+                } else {
+                    "the CSV has no service column, which a row of constrained delegation needs (a row of resource-based delegation says delegation=resource)".into()
+                },
+            );
             None
         }
         None => Some(Vec::new()),
@@ -313,17 +365,226 @@ pub fn row<'a>(
             })
         }
         _ => {
-            // Report a row's problems in the order of its columns.
-            let pos = |p: &Problem| {
-                header
-                    .written
-                    .iter()
-                    .position(|w| Some(w.as_str()) == p.location.column.as_deref())
-            };
-            problems.sort_by_key(pos);
+            in_column_order(header, &mut problems);
             Err(problems)
         }
     }
+}
+
+/// A row of resource-based delegation. The principal and the resource are
+/// each named on their own: a computer by its FQDN (or its short name with
+/// --domain), a user or gMSA by its sAMAccountName, with `@domain` or
+/// --domain. Neither's domain is taken from the other: RBCD crosses
+/// domains.
+fn resource<'a>(
+    file: &str,
+    header: &Header,
+    raw: &RawRow<'a>,
+    opts: &'a Options,
+) -> Result<ResourceRow<'a>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let at = |f: Field| Location::cell(file, raw.line, header.spelling(f));
+    let mut bad = |f: Field, msg: String| problems.push(Problem::new(at(f), msg));
+    let action = action(raw, &mut bad);
+    let not_here = [
+        (Field::Service, "resource-based delegation covers every service of the target: leave service blank in a resource row"),
+        (Field::Protocol, "the KDC always allows protocol transition for resource-based delegation: leave protocol blank in a resource row"),
+        (Field::Unconstrained, "unconstrained is for constrained rows: a resource row changes the target's descriptor only"),
+    ];
+    for (field, why) in not_here {
+        if let Some(v) = raw.get(field) {
+            bad(field, format!("'{}': {why}", echo(v)));
+        }
+    }
+    let kind = principal_type(raw, Field::PrincipalType, &mut bad);
+    let target_kind = principal_type(raw, Field::TargetType, &mut bad);
+    let dn = dn_cell(raw, &mut bad);
+    let principal_sid = raw.get(Field::PrincipalSid);
+    if let Some(Err(e)) = principal_sid.map(names::check_sid) {
+        bad(Field::PrincipalSid, e);
+    }
+    // The principal: blank only in a replace row, which then clears.
+    let principal = match (raw.get(Field::Principal), kind) {
+        (None, _) if action == Some(Action::Replace) => None,
+        (None, _) => {
+            bad(
+                Field::Principal,
+                "the principal is empty (a replace row with no principal clears the target's list)"
+                    .into(),
+            );
+            None
+        }
+        (Some(p), Some(kind)) => match account(p, kind, opts.domain.as_deref(), None) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                bad(Field::Principal, e);
+                None
+            }
+        },
+        (Some(_), None) => None,
+    };
+    if principal.is_none() && raw.get(Field::Principal).is_none() && principal_sid.is_some() {
+        bad(
+            Field::PrincipalSid,
+            "a SID without a principal: name the principal too".into(),
+        );
+    }
+    let dn_domain = dn.as_ref().and_then(Dn::domain);
+    let resource = match (raw.get(Field::Target), target_kind) {
+        (None, _) => {
+            bad(
+                Field::Target,
+                "the target is empty: a resource row names the account delegated to (the resource)"
+                    .into(),
+            );
+            None
+        }
+        (Some(t), Some(kind)) => {
+            match account(t, kind, opts.domain.as_deref(), dn_domain.as_deref()) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    bad(Field::Target, e);
+                    None
+                }
+            }
+        }
+        (Some(_), None) => None,
+    };
+    if let (Some(r), Some(in_dn)) = (&resource, &dn_domain) {
+        if *in_dn != r.domain {
+            bad(
+                Field::Dn,
+                format!(
+                    "'{}' is in domain '{}', but the target '{}' is in '{}'; in a resource row the DN names the target",
+                    echo(raw.get(Field::Dn).unwrap_or("")),
+                    echo(in_dn),
+                    echo(r.written),
+                    echo(&r.domain)
+                ),
+            );
+        }
+    }
+    match (resource, action) {
+        (Some(resource), Some(action)) if problems.is_empty() => Ok(ResourceRow {
+            line: raw.line,
+            principal,
+            principal_sid,
+            resource,
+            action,
+            dn,
+            comment: raw.get(Field::Comment),
+        }),
+        _ => {
+            in_column_order(header, &mut problems);
+            Err(problems)
+        }
+    }
+}
+
+/// An account named in a resource row: a computer by FQDN or short name,
+/// a user or gMSA by sAMAccountName, optionally `@domain`. Its domain: its
+/// own, else `domain` (--domain), else `dn_domain`.
+fn account<'a>(
+    written: &'a str,
+    kind: PrincipalType,
+    domain: Option<&'a str>,
+    dn_domain: Option<&str>,
+) -> Result<Principal<'a>, String> {
+    let (name, own) = match kind {
+        PrincipalType::Computer => {
+            let host = written.trim_end_matches('$');
+            if host.contains(':') {
+                return Err(format!(
+                    "'{}' holds a port: a resource row names an account, not a service",
+                    echo(written)
+                ));
+            }
+            names::check_host(host)?;
+            match names::split_label(host) {
+                Some((name, own)) => (name, Some(own)),
+                None => (host, None),
+            }
+        }
+        PrincipalType::User | PrincipalType::Gmsa => {
+            let (sam, own) = match written.split_once('@') {
+                Some((sam, d)) => {
+                    names::check_host(d)?;
+                    (sam, Some(d))
+                }
+                None => (written, None),
+            };
+            names::check_sam(sam)?;
+            names::check_not_sid_or_guid(sam)?;
+            (sam.trim_end_matches('$'), own)
+        }
+    };
+    let domain = match (own, domain, dn_domain) {
+        (Some(d), _, _) | (None, Some(d), _) | (None, None, Some(d)) => {
+            Cow::Owned(names::fold(d).into_owned())
+        }
+        (None, None, None) => {
+            return Err(format!(
+                "the domain of '{}' is unknown: write {}, or give --domain",
+                echo(written),
+                match kind {
+                    PrincipalType::Computer => "its FQDN",
+                    _ => "it as name@domain",
+                }
+            ))
+        }
+    };
+    Ok(Principal {
+        kind,
+        written,
+        name,
+        domain,
+    })
+}
+
+fn action(raw: &RawRow<'_>, bad: &mut impl FnMut(Field, String)) -> Option<Action> {
+    keyword(
+        raw,
+        Field::Action,
+        Action::Add,
+        bad,
+        "an action; expected add, remove or replace",
+    )
+}
+
+/// An account type, in the principal_type or target_type column.
+fn principal_type(
+    raw: &RawRow<'_>,
+    field: Field,
+    bad: &mut impl FnMut(Field, String),
+) -> Option<PrincipalType> {
+    let what = match field {
+        Field::TargetType => "a target type; expected computer, user or gmsa",
+        _ => "a principal type; expected computer, user or gmsa",
+    };
+    keyword(raw, field, PrincipalType::Computer, bad, what)
+}
+
+/// The DN in the dn column, if any and valid.
+fn dn_cell(raw: &RawRow<'_>, bad: &mut impl FnMut(Field, String)) -> Option<Dn> {
+    let d = raw.get(Field::Dn)?;
+    match dn::parse(d) {
+        Ok(dn) => Some(dn),
+        Err(e) => {
+            bad(Field::Dn, format!("'{}' is not a valid DN: {e}", echo(d)));
+            None
+        }
+    }
+}
+
+/// A row's problems in the order of its columns.
+fn in_column_order(header: &Header, problems: &mut [Problem]) {
+    let pos = |p: &Problem| {
+        header
+            .written
+            .iter()
+            .position(|w| Some(w.as_str()) == p.location.column.as_deref())
+    };
+    problems.sort_by_key(pos);
 }
 
 /// The keyword in column `field` (`default` when blank), or a problem

@@ -23,6 +23,15 @@
        it changed so far and the rollback command.
     6. Reads every account back and compares it with the plan.
 
+    Resource-based delegation (msDS-AllowedToActOnBehalfOfOtherIdentity
+    of each resource) goes through the same steps: each resource is looked
+    up like an account, each principal it allows resolved to its SID in
+    its own domain (unless the plan gives the SID), the descriptor read,
+    merged by SID (added principals get an allow entry with the full mask,
+    removed ones lose every entry) and written back in one call; the
+    backup holds the descriptor before, and rollback.ps1 restores it
+    exactly.
+
 .PARAMETER Server
     Domain controller to use for every account, when the plan changes
     accounts of one domain only.
@@ -78,6 +87,12 @@ $RollbackCommand = '.\rollback.ps1 -BackupPath ''{0}''' -f ($BackupPath -replace
 $Attribute = 'msDS-AllowedToDelegateTo'
 $TrustedToAuthFlag = 0x1000000
 $TrustedForDelegationFlag = 0x80000
+$RbcdAttribute = 'msDS-AllowedToActOnBehalfOfOtherIdentity'
+$ResourceProperties = @('sAMAccountName', 'distinguishedName', 'objectGUID', 'objectClass', $RbcdAttribute)
+$Resources = [ordered]@{}
+$ResourceAccounts = [ordered]@{}
+$ResourceParams = @{}
+$ResourceDomains = @{}
 $Properties = @('sAMAccountName', 'distinguishedName', 'objectGUID', 'objectClass', 'userAccountControl', $Attribute)
 $Plan = [ordered]@{}
 $Accounts = [ordered]@{}
@@ -102,6 +117,19 @@ function Register-KcdPlan {
         [switch] $UnconstrainedOff
     )
     $Plan[$Key] = @{ Add = $Add; Remove = $Remove; Values = $Values; Replace = [bool]$Replace; Protocol = $Protocol; UnconstrainedOff = [bool]$UnconstrainedOff }
+}
+
+# Resource-based delegation, as data: per resource, the principals to
+# allow and to remove (name, domain, class and, where known, SID), or the
+# complete list.
+function Register-KcdResource {
+    param(
+        [Parameter(Mandatory = $true)] [string] $Key,
+        [AllowEmptyCollection()] [object[]] $Allow = @(),
+        [AllowEmptyCollection()] [object[]] $Remove = @(),
+        [switch] $Replace
+    )
+    $Resources[$Key] = @{ Allow = $Allow; Remove = $Remove; Replace = [bool]$Replace }
 }
 
 function Get-KcdAdParams {
@@ -157,15 +185,23 @@ function Resolve-KcdAccount {
         [Parameter(Mandatory = $true)] [string] $Domain,
         [Parameter(Mandatory = $true)] [string] $Sam,
         [Parameter(Mandatory = $true)] [string] $Class,
-        [string] $ExpectedDn
+        [string] $ExpectedDn,
+        [switch] $Resource
     )
     $ad = Get-KcdAdParams -Domain $Domain
+    # A resource is kept apart: one account may delegate and be delegated to.
+    $store = $Accounts
+    $props = $Properties
+    if ($Resource) {
+        $store = $ResourceAccounts
+        $props = $ResourceProperties
+    }
     try {
         switch ($By) {
-            'Computer' { $found = Get-ADComputer -Identity $Identity -Properties $Properties @ad }
-            'User' { $found = Get-ADUser -Identity $Identity -Properties $Properties @ad }
-            'ServiceAccount' { $found = Get-ADServiceAccount -Identity $Identity -Properties $Properties @ad }
-            'DistinguishedName' { $found = Get-ADObject -Identity $Identity -Properties $Properties @ad }
+            'Computer' { $found = Get-ADComputer -Identity $Identity -Properties $props @ad }
+            'User' { $found = Get-ADUser -Identity $Identity -Properties $props @ad }
+            'ServiceAccount' { $found = Get-ADServiceAccount -Identity $Identity -Properties $props @ad }
+            'DistinguishedName' { $found = Get-ADObject -Identity $Identity -Properties $props @ad }
         }
     } catch [Microsoft.ActiveDirectory.Management.ADIdentityNotFoundException] {
         $Missing.Add(('{0} (looked up by {1} in {2})' -f $Identity, $By, $Domain))
@@ -186,8 +222,8 @@ function Resolve-KcdAccount {
         $Stops.Add(('{0}: found a {1} ({2}), not a {3}' -f $Identity, $found.ObjectClass, $found.DistinguishedName, $Class))
         return
     }
-    foreach ($other in $Accounts.Keys) {
-        if ($Accounts[$other].ObjectGUID -eq $found.ObjectGUID) {
+    foreach ($other in $store.Keys) {
+        if ($store[$other].ObjectGUID -eq $found.ObjectGUID) {
             $Stops.Add(('{0} and {1} are one account ({2}): the plan would change it twice' -f $other, $Key, $found.DistinguishedName))
             return
         }
@@ -195,9 +231,105 @@ function Resolve-KcdAccount {
     if ($ExpectedDn -and $found.DistinguishedName -ne $ExpectedDn) {
         Write-Warning ('{0} is at {1}, not at the DN kcdplan derived ({2}); delegation.ldif would not apply to it.' -f $Identity, $found.DistinguishedName, $ExpectedDn)
     }
-    $Accounts[$Key] = $found
-    $AccountParams[$Key] = $ad
-    $AccountDomains[$Key] = $Domain
+    $store[$Key] = $found
+    if ($Resource) {
+        $ResourceParams[$Key] = $ad
+        $ResourceDomains[$Key] = $Domain
+    } else {
+        $AccountParams[$Key] = $ad
+        $AccountDomains[$Key] = $Domain
+    }
+}
+
+# The SID of a principal a resource allows: the plan's, or its account's,
+# looked up in its own domain.
+function Resolve-KcdSid {
+    param([Parameter(Mandatory = $true)] [hashtable] $Spec)
+    if ($Spec.Sid) { return [string]$Spec.Sid }
+    $ad = Get-KcdAdParams -Domain $Spec.Domain
+    try {
+        switch ($Spec.Class) {
+            'computer' { $found = Get-ADComputer -Identity $Spec.Name @ad }
+            'user' { $found = Get-ADUser -Identity $Spec.Name @ad }
+            default { $found = Get-ADServiceAccount -Identity $Spec.Name @ad }
+        }
+    } catch [Microsoft.ActiveDirectory.Management.ADIdentityNotFoundException] {
+        $Missing.Add(('{0} (a principal to allow or remove, looked up in {1})' -f $Spec.Name, $Spec.Domain))
+        return
+    }
+    [string]$found.SID.Value
+}
+
+# A resource's descriptor as the directory holds it ($null: none).
+function Get-KcdRbcd {
+    param($Account)
+    $p = $Account.PSObject.Properties[$RbcdAttribute]
+    if ($null -eq $p) { return $null }
+    $p.Value
+}
+
+# The SIDs a descriptor allows, in order.
+function Get-KcdAllowedSids {
+    param($Sd)
+    if ($null -eq $Sd) { return }
+    foreach ($rule in $Sd.GetAccessRules($true, $false, [System.Security.Principal.SecurityIdentifier])) {
+        if ([string]$rule.AccessControlType -eq 'Allow') { [string]$rule.IdentityReference.Value }
+    }
+}
+
+# A descriptor as SDDL, to compare; '' for none or one with no entry.
+function Get-KcdSddl {
+    param($Sd)
+    if ($null -eq $Sd -or $Sd.GetAccessRules($true, $false, [System.Security.Principal.SecurityIdentifier]).Count -eq 0) { return '' }
+    $Sd.GetSecurityDescriptorSddlForm('All')
+}
+
+# A descriptor as base64 of its binary form, for the backup ($null: none).
+function Get-KcdRbcdBase64 {
+    param($Sd)
+    if ($null -eq $Sd) { return $null }
+    [Convert]::ToBase64String($Sd.GetSecurityDescriptorBinaryForm())
+}
+
+# A resource's descriptor after the plan: the current one (or, to replace
+# the list, a new one owned by BUILTIN\Administrators), merged by SID.
+function Get-KcdRbcdAfter {
+    param([Parameter(Mandatory = $true)] [string] $Key)
+    $r = $Resources[$Key]
+    $current = Get-KcdRbcd $ResourceAccounts[$Key]
+    $sd = New-Object System.DirectoryServices.ActiveDirectorySecurity
+    if ($null -ne $current -and -not $r.Replace) {
+        $sd.SetSecurityDescriptorBinaryForm($current.GetSecurityDescriptorBinaryForm())
+    } else {
+        $sd.SetOwner((New-Object System.Security.Principal.SecurityIdentifier('S-1-5-32-544')))
+    }
+    foreach ($sid in $r.RemoveSids) {
+        $sd.PurgeAccessRules((New-Object System.Security.Principal.SecurityIdentifier($sid)))
+    }
+    foreach ($sid in $r.AllowSids) {
+        if (@(Get-KcdAllowedSids $sd) -notcontains $sid) {
+            $sd.AddAccessRule((New-Object System.DirectoryServices.ActiveDirectoryAccessRule((New-Object System.Security.Principal.SecurityIdentifier($sid)), 'GenericAll', 'Allow')))
+        }
+    }
+    $sd
+}
+
+# Writes one resource's descriptor in one call (or clears it).
+function Set-KcdResource {
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)] [string] $Key)
+    $a = $ResourceAccounts[$Key]
+    $ad = $ResourceParams[$Key]
+    $after = $RbcdAfter[$Key]
+    if ((Get-KcdSddl $after) -eq '') {
+        $change = @{ Clear = $RbcdAttribute }
+    } else {
+        $change = @{ Replace = @{ $RbcdAttribute = [byte[]]$after.GetSecurityDescriptorBinaryForm() } }
+    }
+    if ($PSCmdlet.ShouldProcess($a.DistinguishedName, ('{0}: {1}' -f $RbcdAttribute, (Get-KcdSddl $after)))) {
+        Set-ADObject -Identity $a.ObjectGUID @change -Confirm:$false @ad
+        $Changes.Add(('{0}: {1} written, {2} principal(s) allowed' -f $a.sAMAccountName, $RbcdAttribute, @(Get-KcdAllowedSids $after).Count))
+    }
 }
 
 # The values of a list that are not in another, comparing as AD does
@@ -281,6 +413,23 @@ Register-KcdPlan -Key {{ p.dn }} -Add @(
 
 {% endfor %}
 
+{% for r in resources %}
+
+# {{ r.sam_account_name|comment }} (resource-based delegation): CSV line(s) {{ r.lines|join(", ")|comment }}
+Register-KcdResource -Key {{ r.dn }}{% if r.mode == "replace" %} -Replace{% endif %} -Allow @(
+{% for a in r.add %}
+    @{ Name = {{ a.sam_account_name }}; Domain = {{ a.domain }}; Class = {{ a.type }}; Sid = {{ a.sid }} }
+{% endfor %}
+{% for a in r.replace %}
+    @{ Name = {{ a.sam_account_name }}; Domain = {{ a.domain }}; Class = {{ a.type }}; Sid = {{ a.sid }} }
+{% endfor %}
+) -Remove @(
+{% for a in r.remove %}
+    @{ Name = {{ a.sam_account_name }}; Domain = {{ a.domain }}; Class = {{ a.type }}; Sid = {{ a.sid }} }
+{% endfor %}
+)
+{% endfor %}
+
 # ---------------------------------------------------------------------------
 # 1. and 2. Look up every account, in its own domain, before any change.
 # ---------------------------------------------------------------------------
@@ -292,6 +441,19 @@ Resolve-KcdAccount -Key {{ p.dn }} -By DistinguishedName -Identity {{ p.dn }} -D
 
 {% endif %}
 {% endfor %}
+{% for r in resources %}
+{% if r.dn_source == "derived" %}
+Resolve-KcdAccount -Resource -Key {{ r.dn }} -By {% if r.type == "computer" %}Computer{% elif r.type == "user" %}User{% else %}ServiceAccount{% endif %} -Identity {{ r.sam_account_name }} -Domain {{ r.domain }} -Sam {{ r.sam_account_name }} -Class {% if r.type == "computer" %}computer{% elif r.type == "user" %}user{% else %}msDS-GroupManagedServiceAccount{% endif %} -ExpectedDn {{ r.dn }}
+{% else %}
+Resolve-KcdAccount -Resource -Key {{ r.dn }} -By DistinguishedName -Identity {{ r.dn }} -Domain {{ r.domain }} -Sam {{ r.sam_account_name }} -Class {% if r.type == "computer" %}computer{% elif r.type == "user" %}user{% else %}msDS-GroupManagedServiceAccount{% endif %}
+
+{% endif %}
+{% endfor %}
+foreach ($key in $Resources.Keys) {
+    $r = $Resources[$key]
+    $r['AllowSids'] = @(foreach ($spec in $r.Allow) { Resolve-KcdSid -Spec $spec })
+    $r['RemoveSids'] = @(foreach ($spec in $r.Remove) { Resolve-KcdSid -Spec $spec })
+}
 if ($Missing.Count -gt 0) {
     throw ('Not found in the directory; nothing was changed: {0}' -f ($Missing -join '; '))
 }
@@ -310,7 +472,13 @@ foreach ($key in $Plan.Keys) {
     $sameValues = (@(Select-KcdMissing -From $current -In $After[$key].Values).Count + @(Select-KcdMissing -From $After[$key].Values -In $current).Count) -eq 0
     if (-not $sameValues -or (Test-KcdProtocolTransition $Accounts[$key]) -ne $After[$key].Protocol -or (Test-KcdUnconstrained $Accounts[$key]) -ne $After[$key].Unconstrained) { $Changing += $key }
 }
-if ($Changing.Count -eq 0) {
+$RbcdAfter = [ordered]@{}
+$ResourcesChanging = @()
+foreach ($key in $Resources.Keys) {
+    $RbcdAfter[$key] = Get-KcdRbcdAfter -Key $key
+    if ((Get-KcdSddl (Get-KcdRbcd $ResourceAccounts[$key])) -ne (Get-KcdSddl $RbcdAfter[$key])) { $ResourcesChanging += $key }
+}
+if ($Changing.Count -eq 0 -and $ResourcesChanging.Count -eq 0) {
     Write-Host 'No change is needed: the directory already matches the plan. No backup was written.'
     return
 }
@@ -341,12 +509,26 @@ if ($WhatIfPreference) {
             AfterTrustedForDelegation       = [bool]$After[$key].Unconstrained
         }
     }
+    $resourceRecords = foreach ($key in $ResourcesChanging) {
+        $a = $ResourceAccounts[$key]
+        [pscustomobject]@{
+            Key               = $key
+            Domain            = [string]$ResourceDomains[$key]
+            Server            = [string]$ResourceParams[$key]['Server']
+            SamAccountName    = [string]$a.sAMAccountName
+            DistinguishedName = [string]$a.DistinguishedName
+            ObjectGuid        = [string]$a.ObjectGUID
+            Descriptor        = (Get-KcdRbcdBase64 (Get-KcdRbcd $a))
+            AfterAllowed      = [string[]]@(Get-KcdAllowedSids $RbcdAfter[$key])
+        }
+    }
     $backup = [pscustomobject]@{
         Kcdplan     = {{ version }}
         PlanId      = $PlanId
         InputSha256 = $InputSha256
         Time        = (Get-Date).ToUniversalTime().ToString('o')
         Accounts    = @($records)
+        Resources   = @($resourceRecords)
     }
     [System.IO.File]::WriteAllText($BackupPath, (ConvertTo-Json -InputObject $backup -Depth 5), (New-Object System.Text.UTF8Encoding($false)))
     Write-Host ('Saved the current values to {0}.' -f $BackupPath)
@@ -357,6 +539,7 @@ if ($WhatIfPreference) {
 # ---------------------------------------------------------------------------
 try {
     foreach ($key in $Changing) { Set-KcdAccount -Key $key -After $After[$key] }
+    foreach ($key in $ResourcesChanging) { Set-KcdResource -Key $key }
 } catch {
     Write-Host ('FAILED at an account: {0}' -f $_.Exception.Message)
     Write-Host ('Changes made before the failure ({0}):' -f $Changes.Count)
@@ -381,6 +564,13 @@ foreach ($key in $Changing) {
     if (@(Select-KcdMissing -From $values -In $want.Values).Count + @(Select-KcdMissing -From $want.Values -In $values).Count -gt 0 -or (Test-KcdProtocolTransition $now) -ne $want.Protocol -or (Test-KcdUnconstrained $now) -ne $want.Unconstrained) {
         $Differences.Add($key)
     }
+}
+foreach ($key in $ResourcesChanging) {
+    $ad = $ResourceParams[$key]
+    $now = Get-ADObject -Identity $ResourceAccounts[$key].ObjectGUID -Properties $ResourceProperties @ad
+    $have = @(Get-KcdAllowedSids (Get-KcdRbcd $now) | Sort-Object)
+    $want = @(Get-KcdAllowedSids $RbcdAfter[$key] | Sort-Object)
+    if (($have -join ',') -ne ($want -join ',')) { $Differences.Add($key) }
 }
 Write-Host ('{0} change(s) made:' -f $Changes.Count)
 foreach ($c in $Changes) { Write-Host ('  {0}' -f $c) }

@@ -9,7 +9,9 @@
     Reads the backup file apply.ps1 wrote before its first change and
     restores, for each account in it, exactly the saved
     msDS-AllowedToDelegateTo values and the saved "use any authentication
-    protocol" setting. Before any change it:
+    protocol" setting, and for each resource the saved descriptor of
+    msDS-AllowedToActOnBehalfOfOtherIdentity (resource-based delegation).
+    Before any change it:
     - refuses a backup of another plan, or that names an account or a
       domain this plan does not change, or holds a malformed record;
     - looks every account up, and stops if one is missing;
@@ -76,7 +78,16 @@ $PlannedKeys = @(
 {% endfor %}
 )
 
+# The resources whose resource-based delegation this plan changes.
+$PlannedResourceKeys = @(
+{% for r in resources %}
+    {{ r.dn }}
+{% endfor %}
+)
+
 $Attribute = 'msDS-AllowedToDelegateTo'
+$RbcdAttribute = 'msDS-AllowedToActOnBehalfOfOtherIdentity'
+$ResourceProperties = @('sAMAccountName', 'distinguishedName', $RbcdAttribute)
 $TrustedToAuthFlag = 0x1000000
 $TrustedForDelegationFlag = 0x80000
 $Properties = @('sAMAccountName', 'distinguishedName', 'userAccountControl', $Attribute)
@@ -114,6 +125,16 @@ function Test-KcdUnconstrained {
     $p = $Account.PSObject.Properties['userAccountControl']
     if ($null -eq $p -or $null -eq $p.Value) { return $false }
     return (([int64]$p.Value -band $TrustedForDelegationFlag) -ne 0)
+}
+
+# The SIDs a resource's descriptor allows, in order.
+function Get-KcdAllowedSids {
+    param($Account)
+    $p = $Account.PSObject.Properties[$RbcdAttribute]
+    if ($null -eq $p -or $null -eq $p.Value) { return }
+    foreach ($rule in $p.Value.GetAccessRules($true, $false, [System.Security.Principal.SecurityIdentifier])) {
+        if ([string]$rule.AccessControlType -eq 'Allow') { [string]$rule.IdentityReference.Value }
+    }
 }
 
 # The values of a list that are not in another, ignoring case as AD does.
@@ -154,8 +175,34 @@ if ($backup.PlanId -ne $PlanId) {
     throw ('Backup file {0} was written for plan {1}, not for this plan ({2}): use the rollback.ps1 of its change. Nothing was changed.' -f $BackupPath, $backup.PlanId, $PlanId)
 }
 $records = @($backup.Accounts)
-if ($records.Count -eq 0) {
+$resourceRecords = @($backup.Resources | Where-Object { $null -ne $_ })
+if ($records.Count + $resourceRecords.Count -eq 0) {
     throw ('Backup file {0} holds no account. Nothing was changed.' -f $BackupPath)
+}
+$SavedResources = [ordered]@{}
+foreach ($r in $resourceRecords) {
+    if ($PlannedResourceKeys -notcontains $r.Key) {
+        throw ('Backup file {0} names the resource {1}, which this plan does not change: wrong backup file? Nothing was changed.' -f $BackupPath, $r.Key)
+    }
+    if ($Domains -notcontains $r.Domain) {
+        throw ('Backup file {0}: {1} is in domain {2}, not one this plan changes: wrong backup file? Nothing was changed.' -f $BackupPath, $r.Key, $r.Domain)
+    }
+    $guid = [guid]::Empty
+    if (-not [guid]::TryParse([string]$r.ObjectGuid, [ref]$guid) -or -not $r.Server) {
+        throw ('Backup file {0}: {1} has no objectGUID or domain controller. Nothing was changed.' -f $BackupPath, $r.Key)
+    }
+    $saved = $r.PSObject.Properties['Descriptor']
+    if ($null -eq $saved -or ($null -ne $saved.Value -and $saved.Value -isnot [string])) {
+        throw ('Backup file {0}: {1} has no saved descriptor. Nothing was changed.' -f $BackupPath, $r.Key)
+    }
+    $bytes = $null
+    if ($null -ne $saved.Value) { $bytes = [Convert]::FromBase64String($saved.Value) }
+    $SavedResources[$r.Key] = @{
+        Record       = $r
+        Guid         = $guid
+        Bytes        = $bytes
+        AfterAllowed = (Get-KcdList $r 'AfterAllowed')
+    }
 }
 $Saved = [ordered]@{}
 foreach ($r in $records) {
@@ -209,6 +256,22 @@ foreach ($key in $Saved.Keys) {
         $Differences.Add(('{0}: unconstrained delegation changed since apply.ps1' -f $key))
     }
 }
+$FoundResources = @{}
+foreach ($key in $SavedResources.Keys) {
+    $s = $SavedResources[$key]
+    $ad = Get-KcdAdParams -Record $s.Record
+    try {
+        $FoundResources[$key] = Get-ADObject -Identity $s.Guid -Properties $ResourceProperties @ad
+    } catch [Microsoft.ActiveDirectory.Management.ADIdentityNotFoundException] {
+        $Missing.Add(('{0} ({1})' -f $key, $s.Guid))
+        continue
+    }
+    $have = @(Get-KcdAllowedSids $FoundResources[$key] | Sort-Object)
+    $want = @($s.AfterAllowed | Sort-Object)
+    if (($have -join ',') -ne ($want -join ',')) {
+        $Differences.Add(('{0}: the principals allowed changed since apply.ps1' -f $key))
+    }
+}
 if ($Missing.Count -gt 0) {
     throw ('Not found in the directory; nothing was changed: {0}' -f ($Missing -join '; '))
 }
@@ -246,6 +309,20 @@ foreach ($key in $Saved.Keys) {
     if ((Test-KcdUnconstrained $a) -ne $s.Unconstrained -and $PSCmdlet.ShouldProcess($a.DistinguishedName, ('Set TrustedForDelegation to {0}' -f $s.Unconstrained))) {
         Set-ADAccountControl -Identity $s.Guid -TrustedForDelegation $s.Unconstrained -Confirm:$false @ad
         $Changes.Add(('{0}: TrustedForDelegation set to {1}' -f $s.Record.SamAccountName, $s.Unconstrained))
+    }
+}
+
+foreach ($key in $SavedResources.Keys) {
+    $s = $SavedResources[$key]
+    $ad = Get-KcdAdParams -Record $s.Record
+    if ($null -eq $s.Bytes) {
+        $change = @{ Clear = $RbcdAttribute }
+    } else {
+        $change = @{ Replace = @{ $RbcdAttribute = [byte[]]$s.Bytes } }
+    }
+    if ($PSCmdlet.ShouldProcess($FoundResources[$key].DistinguishedName, ('Restore {0}' -f $RbcdAttribute))) {
+        Set-ADObject -Identity $s.Guid @change -Confirm:$false @ad
+        $Changes.Add(('{0}: {1} restored' -f $s.Record.SamAccountName, $RbcdAttribute))
     }
 }
 

@@ -25,9 +25,20 @@ fn one(msg: &str) -> String {
 #[test]
 fn missing_required_column() {
     fails(
-        "principal,target\nvmhost1,x\n",
+        "principal,service\nvmhost1,cifs\n",
         &[],
-        one("input.csv:1: missing required column 'service'"),
+        one("input.csv:1: missing required column 'target'"),
+    );
+}
+
+/// A CSV without a service column: each row of constrained delegation
+/// says so (a row of resource-based delegation needs none).
+#[test]
+fn no_service_column() {
+    fails(
+        "principal,target\nvmhost1.contoso.com,fs1.contoso.com\n",
+        &[],
+        one("input.csv:2: column 'service': the CSV has no service column, which a row of constrained delegation needs (a row of resource-based delegation says delegation=resource)"),
     );
 }
 
@@ -36,15 +47,13 @@ fn unknown_column_with_suggestion() {
     fails(
         "principal,servce,target\na,b,c\n",
         &[],
-        "input.csv:1: column 'servce': unknown column; did you mean 'service'?\n\
-         input.csv:1: missing required column 'service'\n\
-         error: 2 problems in the input; nothing was written\n",
+        one("input.csv:1: column 'servce': unknown column; did you mean 'service'?"),
     );
 }
 
 #[test]
 fn unknown_column_without_close_match_lists_known_columns() {
-    fails("principal,service,target,colour\na,b,c,d\n", &[], one("input.csv:1: column 'colour': unknown column; known columns: principal, service, target, action, protocol, principal_type, dn, comment, unconstrained"));
+    fails("principal,service,target,colour\na,b,c,d\n", &[], one("input.csv:1: column 'colour': unknown column; known columns: principal, service, target, action, protocol, principal_type, dn, comment, unconstrained, delegation, target_type, principal_sid"));
 }
 
 #[test]

@@ -122,9 +122,7 @@ const APPLY_PRELUDE: &[&str] = &[
     "New-Object",
     "New-Object",
     "New-Object",
-    // Get-KcdAdParams: the writable DC of each domain.
     "Get-ADDomainController",
-    // Resolve-KcdAccount
     "Get-KcdAdParams",
     "Get-ADComputer",
     "Get-ADUser",
@@ -132,13 +130,26 @@ const APPLY_PRELUDE: &[&str] = &[
     "Get-ADObject",
     "Get-KcdDnDomain",
     "Write-Warning",
-    // Get-KcdAfter
+    "Get-KcdAdParams",
+    "Get-ADComputer",
+    "Get-ADUser",
+    "Get-ADServiceAccount",
+    "Get-KcdRbcd",
+    "New-Object",
+    "New-Object",
+    "New-Object",
+    "Get-KcdAllowedSids",
+    "New-Object",
+    "New-Object",
+    "Get-KcdSddl",
+    "Get-KcdSddl",
+    "Set-ADObject",
+    "Get-KcdAllowedSids",
     "Get-KcdValues",
     "Select-KcdMissing",
     "Select-KcdMissing",
     "Test-KcdProtocolTransition",
     "Test-KcdUnconstrained",
-    // Set-KcdAccount: one Set-ADObject for the attribute.
     "Get-KcdValues",
     "Select-KcdMissing",
     "Select-KcdMissing",
@@ -151,23 +162,33 @@ const APPLY_PRELUDE: &[&str] = &[
 /// After the plan and the lookups: what changes, the backup, the changes,
 /// the read-back.
 const APPLY_REST: &[&str] = &[
+    "Resolve-KcdSid",
+    "Resolve-KcdSid",
     "Get-KcdAfter",
     "Get-KcdValues",
     "Select-KcdMissing",
     "Select-KcdMissing",
     "Test-KcdProtocolTransition",
     "Test-KcdUnconstrained",
+    "Get-KcdRbcdAfter",
+    "Get-KcdSddl",
+    "Get-KcdRbcd",
+    "Get-KcdSddl",
     "Write-Host",
     "Write-Host",
     "Test-Path",
     "Get-KcdValues",
     "Test-KcdProtocolTransition",
     "Test-KcdUnconstrained",
+    "Get-KcdRbcdBase64",
+    "Get-KcdRbcd",
+    "Get-KcdAllowedSids",
     "Get-Date",
     "ConvertTo-Json",
     "New-Object",
     "Write-Host",
     "Set-KcdAccount",
+    "Set-KcdResource",
     "Write-Host",
     "Write-Host",
     "Write-Host",
@@ -180,6 +201,12 @@ const APPLY_REST: &[&str] = &[
     "Select-KcdMissing",
     "Test-KcdProtocolTransition",
     "Test-KcdUnconstrained",
+    "Get-ADObject",
+    "Get-KcdAllowedSids",
+    "Get-KcdRbcd",
+    "Sort-Object",
+    "Get-KcdAllowedSids",
+    "Sort-Object",
     "Write-Host",
     "Write-Host",
     "Write-Host",
@@ -206,6 +233,24 @@ fn check_apply(r: &Rendered) {
         }
         expected.push(("Register-KcdPlan".into(), Some(l)));
     }
+    // Resource-based delegation as data: each principal by name, domain,
+    // class and, where the plan knows it, SID: all literals.
+    let resources = r.plan["resources"].as_array().unwrap();
+    let spec = |a: &serde_json::Value| -> Vec<String> {
+        let mut l: Vec<String> = ["sam_account_name", "domain", "type"]
+            .iter()
+            .map(|k| a[*k].as_str().unwrap().to_string())
+            .collect();
+        l.extend(a["sid"].as_str().map(str::to_string));
+        l
+    };
+    for res in resources {
+        let mut l = vec![res["dn"].as_str().unwrap().to_string()];
+        for list in ["add", "replace", "remove"] {
+            l.extend(res[list].as_array().unwrap().iter().flat_map(spec));
+        }
+        expected.push(("Register-KcdResource".into(), Some(l)));
+    }
     for p in principals {
         let dn = p["dn"].as_str().unwrap().to_string();
         // Each account is looked up in its own domain, and must have the
@@ -213,6 +258,17 @@ fn check_apply(r: &Rendered) {
         let sam: String = p["sam_account_name"].as_str().unwrap().into();
         let domain: String = p["domain"].as_str().unwrap().into();
         let lits = if p["dn_source"] == "derived" {
+            vec![dn.clone(), sam.clone(), domain, sam, dn.clone()]
+        } else {
+            vec![dn.clone(), dn.clone(), domain, sam]
+        };
+        expected.push(("Resolve-KcdAccount".into(), Some(lits)));
+    }
+    for res in resources {
+        let dn = res["dn"].as_str().unwrap().to_string();
+        let sam: String = res["sam_account_name"].as_str().unwrap().into();
+        let domain: String = res["domain"].as_str().unwrap().into();
+        let lits = if res["dn_source"] == "derived" {
             vec![dn.clone(), sam.clone(), domain, sam, dn.clone()]
         } else {
             vec![dn.clone(), dn.clone(), domain, sam]
@@ -252,16 +308,50 @@ fn check_apply(r: &Rendered) {
         };
         assert_eq!(closing, want, "{dn}");
     }
-    // One Set-ADObject in the whole script, in Set-KcdAccount: each
-    // account's values change in one LDAP modify.
-    let sets: Vec<&Cmd> = cmds.iter().filter(|c| c.name == "Set-ADObject").collect();
-    assert_eq!(sets.len(), 1, "Set-ADObject calls in apply.ps1");
+    // Two Set-ADObject in the whole script, one in Set-KcdAccount (each
+    // account's values change in one LDAP modify) and one in
+    // Set-KcdResource (each resource's descriptor is written in one).
+    assert_eq!(
+        in_functions(&r.apply, &tree, "Set-ADObject"),
+        ["Set-KcdResource", "Set-KcdAccount"],
+        "Set-ADObject calls in apply.ps1"
+    );
     // The plan's identity is the script's, and goes into the backup.
     assert_eq!(
         assigned(&r.apply, &tree, "$PlanId"),
         [r.plan["plan_id"].as_str().unwrap()]
     );
     assert!(r.apply.contains("        PlanId      = $PlanId\n"));
+}
+
+/// The function each call of `command` stands in, in document order
+/// ("" at the top level).
+fn in_functions(src: &str, tree: &Tree, command: &str) -> Vec<String> {
+    let mut functions = Vec::new();
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "function_statement" {
+            let text = &src[n.byte_range()];
+            let name: String = (text.trim_start_matches("function").trim_start().chars())
+                .take_while(|c| c.is_alphanumeric() || *c == '-')
+                .collect();
+            functions.push((n.byte_range(), name));
+        }
+    });
+    let mut out = Vec::new();
+    walk(tree.root_node(), &mut |n| {
+        let name = n
+            .child_by_field_name("command_name")
+            .map(|c| c.utf8_text(src.as_bytes()).unwrap());
+        if n.kind() == "command" && name == Some(command) {
+            let f = (functions.iter())
+                .filter(|(r, _)| r.contains(&n.start_byte()))
+                .map(|(_, f)| f.clone())
+                .next_back()
+                .unwrap_or_default();
+            out.push(f);
+        }
+    });
+    out
 }
 
 /// The lookups change nothing, and the script stops on a missing or
@@ -318,18 +408,20 @@ fn check_lookups_come_first(src: &str, tree: &Tree) {
 }
 
 const ROLLBACK_COMMANDS: &[&str] = &[
+    // The backup checked, every account and resource looked up and
+    // compared with the state apply left, then restored.
     "Test-Path",
     "New-Object",
-    // 1. The backup: this plan's, and every record whole.
     "ConvertFrom-Json",
     "Get-Content",
+    "Where-Object",
+    "Get-KcdList",
     "Get-KcdList",
     "Get-KcdFlag",
     "Get-KcdList",
     "Get-KcdFlag",
     "Get-KcdFlag",
     "Get-KcdFlag",
-    // 2. Every account looked up and compared with the state apply left.
     "New-Object",
     "New-Object",
     "Get-KcdAdParams",
@@ -339,7 +431,11 @@ const ROLLBACK_COMMANDS: &[&str] = &[
     "Select-KcdMissing",
     "Test-KcdProtocolTransition",
     "Test-KcdUnconstrained",
-    // 3. Each account restored: one Set-ADObject for the attribute.
+    "Get-KcdAdParams",
+    "Get-ADObject",
+    "Get-KcdAllowedSids",
+    "Sort-Object",
+    "Sort-Object",
     "Get-KcdAdParams",
     "Get-KcdValues",
     "Select-KcdMissing",
@@ -349,6 +445,8 @@ const ROLLBACK_COMMANDS: &[&str] = &[
     "Set-ADAccountControl",
     "Test-KcdUnconstrained",
     "Set-ADAccountControl",
+    "Get-KcdAdParams",
+    "Set-ADObject",
     "Write-Host",
     "Write-Host",
     "Write-Host",
@@ -373,10 +471,23 @@ fn assigned(src: &str, tree: &Tree, variable: &str) -> Vec<String> {
 }
 
 /// The plan's domains, sorted, each once.
+/// The domains apply.ps1 looks accounts up in: the principals', the
+/// resources', and those of the principals a resource allows whose SID
+/// the plan does not give.
 fn plan_domains(plan: &serde_json::Value) -> Vec<String> {
     let mut d: Vec<String> = (plan["principals"].as_array().unwrap().iter())
+        .chain(plan["resources"].as_array().unwrap())
         .map(|p| p["domain"].as_str().unwrap().to_string())
         .collect();
+    for r in plan["resources"].as_array().unwrap() {
+        for list in ["add", "remove", "replace"] {
+            for a in r[list].as_array().unwrap() {
+                if a["sid"].is_null() {
+                    d.push(a["domain"].as_str().unwrap().to_string());
+                }
+            }
+        }
+    }
     d.sort();
     d.dedup();
     d
@@ -400,12 +511,137 @@ fn check_rollback(r: &Rendered) {
         .map(|p| p["dn"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(keys, dns);
+    let resources: Vec<String> = (r.plan["resources"].as_array().unwrap().iter())
+        .map(|p| p["dn"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        assigned(&r.rollback, &tree, "$PlannedResourceKeys"),
+        resources
+    );
     assert!(outside_literals(&r.rollback, &tree).is_ascii());
+}
+
+/// The source of function `name`.
+fn function<'a>(src: &'a str, tree: &Tree, name: &str) -> &'a str {
+    let mut found = None;
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "function_statement"
+            && src[n.byte_range()].starts_with(&format!("function {name}"))
+        {
+            found = Some(n.byte_range());
+        }
+    });
+    &src[found.unwrap_or_else(|| panic!("no function {name}"))]
+}
+
+/// Resource-based delegation in apply.ps1: the principals' SIDs are
+/// literals; the descriptor is read, merged by SID and written in one
+/// Set-ADObject per resource, after the backup that holds it; rollback.ps1
+/// restores the saved bytes.
+#[test]
+fn rbcd_section_reads_merges_by_sid_and_writes_once_after_the_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = "S-1-5-21-1-2-3";
+    let export = format!(
+        "dn: CN=SQL1,CN=Computers,DC=contoso,DC=com\nsAMAccountName: SQL1$\nuserAccountControl: 4096\nobjectSid: {d}-1100\n\
+         msDS-AllowedToActOnBehalfOfOtherIdentity: O:BAD:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;{d}-1200)\n\n\
+         dn: CN=SQL2,CN=Computers,DC=contoso,DC=com\nsAMAccountName: SQL2$\nuserAccountControl: 4096\nobjectSid: {d}-1101\n\n\
+         dn: CN=WEB0,CN=Computers,DC=contoso,DC=com\nsAMAccountName: WEB0$\nuserAccountControl: 4096\nobjectSid: {d}-1200\n\n\
+         dn: CN=WEB1,CN=Computers,DC=contoso,DC=com\nsAMAccountName: WEB1$\nuserAccountControl: 4096\nobjectSid: {d}-1201\n"
+    );
+    std::fs::write(dir.path().join("export.ldif"), export).unwrap();
+    std::fs::write(
+        dir.path().join("rbcd.csv"),
+        "principal,target,delegation,action\n\
+         web1.contoso.com,sql1.contoso.com,rbcd,add\n\
+         web0.contoso.com,sql1.contoso.com,rbcd,remove\n\
+         web1.contoso.com,sql2.contoso.com,rbcd,replace\n",
+    )
+    .unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "render",
+            "rbcd.csv",
+            "--current",
+            "export.ldif",
+            "--out",
+            "o",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let read = |n: &str| {
+        let b = std::fs::read(dir.path().join("o").join(n)).unwrap();
+        String::from_utf8(b[3..].to_vec()).unwrap()
+    };
+    let r = Rendered {
+        apply: read("apply.ps1"),
+        rollback: read("rollback.ps1"),
+        plan: serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("o/plan.json")).unwrap(),
+        )
+        .unwrap(),
+    };
+    // The generic checks, with the resources' calls and literals: the
+    // SIDs from the export are literals of Register-KcdResource.
+    check_apply(&r);
+    check_rollback(&r);
+    assert!(r.apply.contains(&format!("Sid = '{d}-1201' }}")));
+    assert!(r.apply.contains(&format!("Sid = '{d}-1200' }}")));
+    let tree = parse_clean(&r.apply, "apply.ps1");
+    // Read, merged by SID, in one descriptor object.
+    let after = function(&r.apply, &tree, "Get-KcdRbcdAfter");
+    for part in [
+        "Get-KcdRbcd $ResourceAccounts[$Key]",
+        "SetSecurityDescriptorBinaryForm",
+        "PurgeAccessRules((New-Object System.Security.Principal.SecurityIdentifier($sid)))",
+        "AddAccessRule((New-Object System.DirectoryServices.ActiveDirectoryAccessRule((New-Object System.Security.Principal.SecurityIdentifier($sid)), 'GenericAll', 'Allow')))",
+    ] {
+        assert!(after.contains(part), "{part}");
+    }
+    // Written in one call per resource, after the backup.
+    let set = function(&r.apply, &tree, "Set-KcdResource");
+    assert_eq!(set.matches("Set-ADObject").count(), 1);
+    let calls: Vec<String> = in_functions(&r.apply, &tree, "Set-KcdResource");
+    assert_eq!(
+        calls,
+        [""],
+        "one call, in the loop over the resources that change"
+    );
+    let backup = r
+        .apply
+        .find("[System.IO.File]::WriteAllText($BackupPath")
+        .unwrap();
+    let write = r
+        .apply
+        .find("foreach ($key in $ResourcesChanging) { Set-KcdResource -Key $key }")
+        .unwrap();
+    assert!(backup < write);
+    assert!(r
+        .apply
+        .contains("            Descriptor        = (Get-KcdRbcdBase64 (Get-KcdRbcd $a))\n"));
+    // rollback.ps1 writes back the saved bytes, or clears.
+    let rb = parse_clean(&r.rollback, "rollback.ps1");
+    assert_eq!(in_functions(&r.rollback, &rb, "Set-ADObject"), ["", ""]);
+    assert!(r
+        .rollback
+        .contains("$change = @{ Replace = @{ $RbcdAttribute = [byte[]]$s.Bytes } }"));
+    assert!(r
+        .rollback
+        .contains("$bytes = [Convert]::FromBase64String($saved.Value)"));
 }
 
 #[test]
 fn hyperv_lab_scripts_parse_to_the_plan() {
     let r = render("hyperv-lab.csv");
+    check_apply(&r);
+    check_rollback(&r);
+}
+
+#[test]
+fn rbcd_fixture_scripts_parse_to_the_plan() {
+    let r = render("rbcd-cross-domain.csv");
     check_apply(&r);
     check_rollback(&r);
 }

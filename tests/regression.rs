@@ -48,7 +48,8 @@ fn check_summary_and_plan_json_count_the_same_change() {
     assert_eq!(
         json["totals"],
         serde_json::json!({"principals": 2, "values_added": 10, "values_removed": 0,
-                           "values_replaced": 0, "risks": 1, "warnings": 0, "accepted": 0})
+                           "values_replaced": 0, "risks": 1, "warnings": 0, "accepted": 0,
+                           "resources": 0})
     );
 }
 

@@ -1,5 +1,6 @@
 //! Any bytes as a directory export: the LDIF reader and the SID and
-//! security-descriptor decoders must never panic.
+//! security-descriptor decoders must never panic, and a descriptor that
+//! reads and can be written back reads back the same.
 #![no_main]
 
 use kcdplan::directory::{descriptor, Account};
@@ -11,7 +12,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = read_from("fuzz.ldif", &mut input, |e| {
         for (_, v) in &e.attrs {
             let _ = descriptor::sid(v);
-            let _ = descriptor::dacl(v);
+            if let Ok(d) = descriptor::parse(v) {
+                if let Ok(bytes) = d.to_bytes() {
+                    let again = descriptor::parse(&kcdplan::ldif::reader::AttrValue::Bytes(bytes));
+                    assert_eq!(again.as_ref(), Ok(&descriptor::Descriptor { sacl: false, ..d }));
+                }
+            }
         }
         let _ = Account::from_entry("fuzz.ldif", &e);
         Ok(())

@@ -16,9 +16,11 @@ use std::sync::Arc;
 use crate::cli::PlanArgs;
 use crate::config::{Acceptance, Options};
 use crate::csv::header::Field;
+use crate::current::Columns;
 use crate::error::{self, Error, Location, Problem, Problems, Result};
 use crate::model::{ExportInfo, FileInfo};
 use crate::plan::{risks, Plan, Planner};
+use crate::validate::Checked;
 use crate::{console, current, validate};
 
 /// A CSV read and planned.
@@ -74,13 +76,23 @@ pub fn plan_reader(
         delimiter,
         &mut problems,
         |header, raw, problems| match validate::row(name, header, &raw, &options) {
-            Ok(row) => planner
+            Ok(Checked::Constrained(row)) => planner
                 .get_or_insert_with(|| Planner::new(name, &options, header))
                 .add(row, problems),
+            Ok(Checked::Resource(row)) => planner
+                .get_or_insert_with(|| Planner::new(name, &options, header))
+                .add_resource(row, problems),
             Err(p) => problems.extend(p),
         },
     )?;
-    let column = (planner.as_ref()).map(|p| p.column(Field::Principal).to_string());
+    let spelled = |field: Field| {
+        (planner.as_ref()).map_or_else(|| field.name().to_string(), |p| p.column(field).to_string())
+    };
+    let columns = Columns {
+        principal: spelled(Field::Principal),
+        target: spelled(Field::Target),
+        principal_sid: spelled(Field::PrincipalSid),
+    };
     let plan = planner.map(|p| p.finish(&mut problems));
     problems.check()?;
     let Some(mut plan) = plan else {
@@ -89,17 +101,16 @@ pub fn plan_reader(
             "no rows after the header: nothing to plan",
         )));
     };
-    let column = column.unwrap_or_else(|| Field::Principal.name().into());
     let current = match current {
         None => {
             risks::assess(&mut plan, &options, None);
             None
         }
         Some(path) => Some(current::plan_against(
-            name, &column, &options, &mut plan, path,
+            name, &columns, &options, &mut plan, path,
         )?),
     };
-    let unmatched = risks::settle(&mut plan, &options, name, &column)?;
+    let unmatched = risks::settle(&mut plan, &options, name, &columns.principal)?;
     Ok(Planned {
         source: FileInfo {
             name: name.to_string(),

@@ -20,10 +20,13 @@ pub enum Field {
     Dn,
     Comment,
     Unconstrained,
+    Delegation,
+    TargetType,
+    PrincipalSid,
 }
 
 impl Field {
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 12] = [
         Field::Principal,
         Field::Service,
         Field::Target,
@@ -33,6 +36,9 @@ impl Field {
         Field::Dn,
         Field::Comment,
         Field::Unconstrained,
+        Field::Delegation,
+        Field::TargetType,
+        Field::PrincipalSid,
     ];
 
     /// The documented name of the column: its first spelling.
@@ -44,7 +50,8 @@ impl Field {
     }
 
     pub fn required(self) -> bool {
-        matches!(self, Field::Principal | Field::Service | Field::Target)
+        // (A resource row has no service: the rows check it.)
+        matches!(self, Field::Principal | Field::Target)
     }
 }
 
@@ -61,6 +68,9 @@ const SPELLINGS: &[(&str, Field)] = &[
     ("dn", Field::Dn),
     ("comment", Field::Comment),
     ("unconstrained", Field::Unconstrained),
+    ("delegation", Field::Delegation),
+    ("target_type", Field::TargetType),
+    ("principal_sid", Field::PrincipalSid),
     ("TrustedComputer", Field::Principal),
     ("TrustingComputer", Field::Target),
     ("ServiceType", Field::Service),
@@ -96,6 +106,11 @@ impl Header {
             .position(|c| *c == Some(field))
             .map(|i| self.written[i].as_str())
             .unwrap_or(field.name())
+    }
+
+    /// Whether the header has the column.
+    pub fn has(&self, field: Field) -> bool {
+        self.columns.contains(&Some(field))
     }
 }
 
@@ -246,7 +261,10 @@ mod tests {
                 "principal_type",
                 "dn",
                 "comment",
-                "unconstrained"
+                "unconstrained",
+                "delegation",
+                "target_type",
+                "principal_sid"
             ]
         );
     }
@@ -276,9 +294,13 @@ mod tests {
             e[0].to_string(),
             "f.csv:1: column 'servce': unknown column; did you mean 'service'?"
         );
+        // (service is not required: a resource row has none; a row of
+        // constrained delegation without one is an error of its own.)
+        assert_eq!(e.len(), 1);
+        let e = parse_header("f.csv", 1, &cells(&["principal", "service"])).unwrap_err();
         assert_eq!(
-            e[1].to_string(),
-            "f.csv:1: missing required column 'service'"
+            e[0].to_string(),
+            "f.csv:1: missing required column 'target'"
         );
     }
 }

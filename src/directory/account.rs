@@ -3,7 +3,7 @@
 use super::descriptor;
 use crate::dn;
 use crate::error::{Error, Location, Problem, Result};
-use crate::ldif::reader::Entry;
+use crate::ldif::reader::{AttrValue, Entry};
 use crate::model::uac;
 use crate::names;
 use crate::sanitize::echo;
@@ -31,6 +31,10 @@ pub struct Account {
     /// The DACL of msDS-AllowedToActOnBehalfOfOtherIdentity: who may
     /// delegate to this account (resource-based), every ACE as written.
     pub rbcd: Vec<descriptor::Ace>,
+    /// The whole descriptor (owner, group, SACL noted) and the value as
+    /// exported, when the attribute is set: what a plan merges into and
+    /// guards with.
+    pub rbcd_descriptor: Option<(descriptor::Descriptor, AttrValue<'static>)>,
     pub primary_group_id: Option<u32>,
     /// adminCount=1: a member, now or once, of a protected group.
     pub admin_count: bool,
@@ -66,22 +70,27 @@ impl Account {
             ),
         };
         let mut rbcd = Vec::new();
+        let mut rbcd_descriptor = None;
         // The account's domain: the SID its own SID is relative to.
         let domain_sid = (sid.as_deref())
             .filter(|s| descriptor::domain_rid(s).is_some())
             .and_then(|s| s.rsplit_once('-'))
             .map(|(d, _)| d);
         for v in e.values("msds-allowedtoactonbehalfofotheridentity") {
-            let aces = descriptor::dacl(v).map_err(|m| {
+            let mut d = descriptor::parse(v).map_err(|m| {
                 bad(format!(
                     "{}: msDS-AllowedToActOnBehalfOfOtherIdentity: {m}",
                     echo(&e.dn)
                 ))
             })?;
-            rbcd.extend(aces.into_iter().map(|mut ace| {
-                ace.sid = descriptor::resolve(&ace.sid, domain_sid);
-                ace
-            }));
+            for sid in (d.dacl.iter_mut().map(|a| &mut a.sid))
+                .chain(d.owner.as_mut())
+                .chain(d.group.as_mut())
+            {
+                *sid = descriptor::resolve(sid, domain_sid);
+            }
+            rbcd.extend(d.dacl.iter().cloned());
+            rbcd_descriptor = Some((d, v.clone().into_owned()));
         }
         Ok(Account {
             line: e.line,
@@ -97,6 +106,7 @@ impl Account {
                 .map(str::to_string)
                 .collect(),
             rbcd,
+            rbcd_descriptor,
             spns: e.values("serviceprincipalname").count(),
             primary_group_id: primary_group_of(e),
             admin_count: e.text("admincount").is_some_and(|t| t.trim() == "1"),

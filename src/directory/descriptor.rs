@@ -165,6 +165,22 @@ pub fn is_broad(sid: &str) -> bool {
         || domain_rid(sid).is_some_and(|r| matches!(r, 513..=515))
 }
 
+/// Why an ACE of a resource-based descriptor is odd, if it is: anything
+/// but an allow ACE with CONTROL_ACCESS and no generic bits, applying to
+/// the object.
+pub fn odd(ace: &Ace) -> Option<&'static str> {
+    Some(match ace.kind {
+        0 if ace.flags & INHERIT_ONLY != 0 => "inherit-only: it does not apply here",
+        0 if ace.mask & GENERIC != 0 => "generic rights, which the KDC does not map",
+        0 if ace.mask & CONTROL_ACCESS == 0 => "no CONTROL_ACCESS, which the KDC checks",
+        0 => return None,
+        1 | 6 | 10 | 12 => "a deny entry",
+        5 | 7 | 8 => "an object entry",
+        9 | 11 | 13 => "a conditional (callback) entry",
+        _ => "a type no tool writes",
+    })
+}
+
 /// The SIDs an ACE list lets act, in order: ACEs are read in order, as an
 /// access check reads them, so a SID denied by an earlier ACE is not
 /// allowed by a later one; an inherit-only ACE does not apply to the
@@ -551,14 +567,18 @@ fn sddl(t: &str) -> Result<Descriptor, String> {
     let mut dacl_seen = false;
     let mut rest = t.trim();
     while !rest.is_empty() {
-        let (part, body) = rest.split_at(rest.len().min(2));
+        // (By `get`: a part is ASCII; anything else is no part.)
+        let part = rest.get(..2).unwrap_or(rest);
+        let body = rest.get(2..).unwrap_or("");
         match part {
             "O:" | "G:" => {
                 let len = if body.starts_with("S-") {
                     body.find(|c: char| !(c.is_ascii_digit() || c == '-' || c == 'S'))
                         .unwrap_or(body.len())
-                } else {
+                } else if body.is_char_boundary(body.len().min(2)) {
                     body.len().min(2)
+                } else {
+                    return Err(format!("malformed owner or group in '{}'", echo(rest)));
                 };
                 let sid = sddl_sid_value(&body[..len])
                     .ok_or_else(|| format!("malformed owner or group '{}'", echo(&body[..len])))?;
@@ -606,9 +626,18 @@ fn sddl_dacl(t: &str) -> Result<(Vec<Ace>, &str), String> {
     let flags_end = rest.find(['(', ':']).unwrap_or(rest.len());
     let flags_end = match rest.as_bytes().get(flags_end) {
         // A flag run followed by the next part (`S:`): back up to its letter.
-        Some(b':') => flags_end.saturating_sub(1),
+        Some(b':') => rest[..flags_end]
+            .char_indices()
+            .last()
+            .map_or(0, |(i, _)| i),
         _ => flags_end,
     };
+    if !rest[..flags_end]
+        .chars()
+        .all(|c| c.is_ascii_alphabetic() || c == '_')
+    {
+        return Err(format!("malformed DACL flags in 'D:{}'", echo(t)));
+    }
     rest = &rest[flags_end..];
     let mut aces = Vec::new();
     while let Some(body) = rest.strip_prefix('(') {
@@ -1093,6 +1122,22 @@ pub(crate) mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Text beyond ASCII where SDDL's parts and flags are read is an
+    /// error, never a panic (found by fuzzing: a part was cut inside a
+    /// character).
+    #[test]
+    fn sddl_beyond_ascii_is_an_error() {
+        for t in [
+            "O:\u{e9}",
+            "\u{e9}D:(A;;CR;;;WD)",
+            "O:B\u{e9}D:",
+            "D:P\u{e9}:(A;;CR;;;WD)",
+            "D:\u{e9}\u{e9}S:",
+        ] {
+            assert!(parse(&AttrValue::Text(t.into())).is_err(), "{t}");
         }
     }
 

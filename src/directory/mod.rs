@@ -34,6 +34,9 @@ pub struct Wanted {
     /// Hosts the plan delegates to (as written in the values): the only
     /// host names worth keeping from the export.
     pub targets: HashSet<String>,
+    /// Whether to name every SID of the export (a plan with resource-based
+    /// delegation names the principals its descriptors allow).
+    pub sid_names: bool,
 }
 
 /// The part of the directory a plan touches, plus every host name.
@@ -49,6 +52,8 @@ pub struct Snapshot {
     pub hosts: HashSet<String>,
     /// The same names, of domain controllers only.
     pub dc_hosts: HashSet<String>,
+    /// SID -> sAMAccountName of every record ([`Wanted::sid_names`]).
+    pub sid_names: HashMap<String, String>,
 }
 
 impl Snapshot {
@@ -58,7 +63,14 @@ impl Snapshot {
         let mut accounts = Vec::new();
         let mut hosts = HashSet::new();
         let mut dc_hosts = HashSet::new();
+        let mut sid_names = HashMap::new();
         let info = reader::read(path, |e| {
+            if wanted.sid_names {
+                let sid = e.values("objectsid").next().and_then(descriptor::sid);
+                if let (Some(sid), Some(sam)) = (sid, e.text("samaccountname")) {
+                    sid_names.insert(sid, sam.to_string());
+                }
+            }
             index_hosts(&mut hosts, &e, Some(&wanted.targets));
             if is_dc_entry(&e) {
                 index_hosts(&mut dc_hosts, &e, Some(&wanted.targets));
@@ -100,6 +112,7 @@ impl Snapshot {
             by_host: HashMap::new(),
             hosts,
             dc_hosts,
+            sid_names,
         };
         for (i, a) in snap.accounts.iter().enumerate() {
             let sam = names::fold(a.sam()).into_owned();

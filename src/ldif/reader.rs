@@ -68,7 +68,7 @@ impl<'a> AttrValue<'a> {
         }
     }
 
-    fn into_owned(self) -> AttrValue<'static> {
+    pub fn into_owned(self) -> AttrValue<'static> {
         match self {
             AttrValue::Text(s) => AttrValue::Text(Cow::Owned(s.into_owned())),
             AttrValue::Bytes(b) => AttrValue::Bytes(b),

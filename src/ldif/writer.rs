@@ -49,6 +49,12 @@ pub fn write_value_spec(out: &mut impl std::fmt::Write, v: &str) -> std::fmt::Re
     }
 }
 
+/// Writes binary bytes as `:: base64` (a security descriptor).
+pub fn write_bytes_spec(out: &mut impl std::fmt::Write, v: &[u8]) -> std::fmt::Result {
+    out.write_str(":: ")?;
+    out.write_str(&STANDARD.encode(v))
+}
+
 /// A writer that folds every line longer than [`FOLD_AT`] bytes by
 /// inserting a line break and one space, never inside a UTF-8 character
 /// and never just before a line break. Comment lines (`#`) are left whole:

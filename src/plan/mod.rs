@@ -4,6 +4,7 @@
 //! [`Planner`] builds it from checked rows.
 
 mod planner;
+pub mod resources;
 pub mod risks;
 mod values;
 mod warnings;
@@ -11,6 +12,7 @@ mod warnings;
 use serde::Serialize;
 
 pub use planner::Planner;
+pub use resources::ResourcePlan;
 pub use values::{Spn, Spns};
 pub use warnings::{Message, Warning};
 
@@ -78,6 +80,67 @@ pub struct UacChange {
     pub to: u32,
 }
 
+/// A principal allowed to act toward a resource (resource-based
+/// delegation), as the CSV names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Allowed {
+    /// As written in the CSV.
+    pub principal: String,
+    #[serde(rename = "type")]
+    pub kind: PrincipalType,
+    pub sam_account_name: String,
+    pub domain: String,
+    /// The CSV's `principal_sid`, or, with `--current`, the export's.
+    pub sid: Option<String>,
+    /// The first CSV line that names it.
+    pub line: u64,
+}
+
+/// A principal a descriptor allows, by SID, named where the export can.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Holder {
+    pub sid: String,
+    /// sAMAccountName (or well-known name); `None` when unknown.
+    pub name: Option<String>,
+}
+
+/// A resource's descriptor as the export shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RbcdBefore {
+    /// The principals it allows, in order.
+    pub allowed: Vec<Holder>,
+    /// The descriptor as SDDL (kcdplan's reading of it); `None`: the
+    /// attribute is empty.
+    pub sddl: Option<String>,
+    /// The value exactly as exported, for the guarded LDIF.
+    #[serde(skip)]
+    pub value: Option<crate::ldif::reader::AttrValue<'static>>,
+    /// Whether the resource is a domain controller (for the risk rules).
+    #[serde(skip)]
+    pub domain_controller: bool,
+}
+
+/// The change of a resource's descriptor against the export.
+#[derive(Debug, Clone, Serialize)]
+pub struct RbcdDelta {
+    /// Principals the plan allows that the descriptor did not.
+    pub add: Vec<Holder>,
+    /// Principals the descriptor allowed that the plan removes.
+    pub remove: Vec<Holder>,
+    /// The principals allowed after.
+    pub after: Vec<Holder>,
+    /// The descriptor written (binary), or `None` when the attribute is
+    /// cleared.
+    #[serde(skip)]
+    pub descriptor: Option<Vec<u8>>,
+    pub sddl: Option<String>,
+    /// Why entries of the descriptor written are odd (KCD012), if any.
+    #[serde(skip)]
+    pub odd: Vec<String>,
+    /// Whether anything changes at all.
+    pub changes: bool,
+}
+
 /// A computer principal's DNS name (folded).
 pub fn computer_fqdn(p: &PrincipalPlan) -> Option<String> {
     let name = p.sam_account_name.strip_suffix('$')?;
@@ -89,6 +152,8 @@ pub fn computer_fqdn(p: &PrincipalPlan) -> Option<String> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub principals: Vec<PrincipalPlan>,
+    /// Resource-based delegation, per resource.
+    pub resources: Vec<ResourcePlan>,
     /// Findings that stand: lints and risks (never critical ones: those
     /// are errors unless accepted).
     pub warnings: Vec<Warning>,
@@ -114,6 +179,8 @@ pub struct Totals {
     pub warnings: usize,
     /// Findings accepted with `--accept-risk`.
     pub accepted: usize,
+    /// Resources whose resource-based delegation the plan changes.
+    pub resources: usize,
 }
 
 impl Plan {
@@ -132,6 +199,7 @@ impl Plan {
                 .filter(|w| !w.rule().is_risk())
                 .count(),
             accepted: self.accepted.len(),
+            resources: self.resources.len(),
         };
         for p in &self.principals {
             match &p.delta {
@@ -154,6 +222,14 @@ impl Plan {
     pub fn changed_principals(&self) -> usize {
         (self.principals.iter())
             .filter(|p| p.delta.as_ref().is_none_or(|d| d.changes))
+            .count()
+    }
+
+    /// How many resources' descriptors change: against an export, those
+    /// whose descriptor differs from the plan; without one, all.
+    pub fn changed_resources(&self) -> usize {
+        (self.resources.iter())
+            .filter(|r| r.delta.as_ref().is_none_or(|d| d.changes))
             .count()
     }
 

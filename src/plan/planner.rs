@@ -18,7 +18,7 @@ use crate::model::{Action, DnSource, Keyword, Mode, PrincipalType, Protocol};
 use crate::names::{self, VSMS};
 use crate::rules::Rule;
 use crate::sanitize::{echo, show};
-use crate::validate::Row;
+use crate::validate::{ResourceRow, Row};
 
 /// Folds checked rows into a plan, one row at a time, so memory follows
 /// the size of the plan, not of the input.
@@ -32,6 +32,8 @@ pub struct Planner<'a> {
     /// near-miss verdicts per service class (few distinct classes, many rows).
     near: HashMap<String, Option<&'static str>>,
     words: Words,
+    /// Resource-based delegation, grouped by resource.
+    resources: super::resources::Resources,
     /// Scratch space, reused from row to row.
     scratch: String,
     values: Vec<SpnValue>,
@@ -283,6 +285,7 @@ impl<'a> Planner<'a> {
             warnings: Vec::new(),
             near: HashMap::new(),
             words: Words::default(),
+            resources: Default::default(),
             scratch: String::new(),
             values: Vec::new(),
         }
@@ -341,6 +344,13 @@ impl<'a> Planner<'a> {
         for (field, msg) in found {
             problems.push(Problem::new(self.at(row.line, field), msg));
         }
+    }
+
+    /// Adds one resource-based row.
+    pub fn add_resource(&mut self, row: ResourceRow, problems: &mut Problems) {
+        let mut resources = std::mem::take(&mut self.resources);
+        resources.add(row, &|line, field| self.at(line, field), problems);
+        self.resources = resources;
     }
 
     /// The account `row` is about, found or added.
@@ -427,8 +437,17 @@ impl<'a> Planner<'a> {
         // Equal warnings read the same: their order among themselves does not show.
         warnings.sort_unstable();
         warnings.dedup();
+        let container = |kind: PrincipalType, name: &str, domain: &str| {
+            let c = match &self.opts.container {
+                Some(c) => c.clone(),
+                None => dn::parse(default_container(kind)).expect("static DN"),
+            };
+            Dn::child(name, &c.join(&Dn::of_domain(domain))).to_string()
+        };
+        let resources = std::mem::take(&mut self.resources).finish(&container);
         Plan {
             principals,
+            resources,
             warnings,
             accepted: Vec::new(),
         }

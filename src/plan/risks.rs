@@ -10,8 +10,9 @@ use std::sync::Arc;
 use hashbrown::HashMap;
 
 use super::values::parts;
-use super::{Message, Plan, PrincipalPlan, Spns, Warning};
+use super::{Message, Plan, PrincipalPlan, ResourcePlan, Spns, Warning};
 use crate::config::{Acceptance, Options, SpnForms};
+use crate::directory::descriptor;
 use crate::error::{Location, Problem, Problems, Result};
 use crate::model::{uac, Mode, PrincipalType, Protocol};
 use crate::names;
@@ -38,6 +39,17 @@ pub fn assess(plan: &mut Plan, opts: &Options, dc_host: Option<&dyn Fn(&str) -> 
             })
         };
         assess_one(p, opts, dc_host, &mut add);
+    }
+    for r in &plan.resources {
+        let principal: Arc<str> = r.resource.as_str().into();
+        let mut add = |rule: Rule, text: String| {
+            found.push(Warning {
+                line: r.lines[0],
+                principal: principal.clone(),
+                message: Message::new(rule, text),
+            })
+        };
+        assess_resource(r, &mut add);
     }
     if found.is_empty() {
         return;
@@ -132,6 +144,58 @@ pub fn transition(p: &PrincipalPlan) -> Transition {
         (None, Some(true)) => Transition::Set,
         (Some(b), Some(true)) if b.protocol == Protocol::Any => Transition::Held,
         (Some(_), Some(true)) => Transition::Gained,
+    }
+}
+
+/// The rules on what a plan writes into a resource's descriptor.
+fn assess_resource(r: &ResourcePlan, add: &mut dyn FnMut(Rule, String)) {
+    let gains = |r: &ResourcePlan| match (&r.delta, r.mode) {
+        (Some(d), _) => !d.add.is_empty(),
+        (None, Mode::Replace) => !r.replace.is_empty(),
+        (None, Mode::Update) => !r.add.is_empty(),
+    };
+    if !gains(r) {
+        return;
+    }
+    let is_krbtgt = r.sam_account_name.eq_ignore_ascii_case("krbtgt");
+    if is_krbtgt {
+        add(
+            Rule::Kcd003,
+            "resource-based delegation on the krbtgt account".into(),
+        );
+    }
+    if r.before.as_ref().is_some_and(|b| b.domain_controller) {
+        add(
+            Rule::Kcd004,
+            "resource-based delegation on a domain controller".into(),
+        );
+    }
+    // Broad groups the plan allows: named by SID (the CSV's, or the
+    // export's).
+    let planned = if r.mode == Mode::Replace {
+        &r.replace
+    } else {
+        &r.add
+    };
+    let broad: Vec<String> = (planned.iter())
+        .filter_map(|a| a.sid.as_deref())
+        .filter(|s| descriptor::is_broad(s))
+        .map(|s| match descriptor::well_known(s) {
+            Some(n) => format!("{n} ({s})"),
+            None => s.to_string(),
+        })
+        .collect();
+    if !broad.is_empty() {
+        add(
+            Rule::Kcd005,
+            format!("resource-based delegation allowed to {}", broad.join(", ")),
+        );
+    }
+    if let Some(d) = r.delta.as_ref().filter(|d| !d.odd.is_empty()) {
+        add(
+            Rule::Kcd012,
+            format!("the descriptor written keeps {}", d.odd.join("; ")),
+        );
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Object, ObjectRepr, Serde, Value};
 
 use crate::config::Options;
+use crate::ldif::reader::AttrValue;
 use crate::model::{ExportInfo, FileInfo, Keyword};
 use crate::parallel::Gather;
 use crate::plan::risks::{self, Transition};
@@ -116,10 +117,31 @@ impl Context {
         m.insert("risks", findings(&self.risks));
         m.insert("warnings", findings(&self.lints));
         m.insert("protocol_transition", self.transitions.clone());
+        m.insert(
+            "resources",
+            Value::from_object(Resources {
+                plan: self.plan.clone(),
+            }),
+        );
+        m.insert(
+            "changed_resources",
+            Value::from(self.plan.changed_resources()),
+        );
         m.insert("totals", Value::from(Serde(&self.plan.totals())));
-        let domains: std::collections::BTreeSet<&str> = (self.plan.principals.iter())
+        // Every domain apply.ps1 looks an account up in: the principals',
+        // the resources', and those of the principals a resource allows
+        // whose SID the plan does not give.
+        let mut domains: std::collections::BTreeSet<&str> = (self.plan.principals.iter())
             .map(|p| p.domain.as_str())
             .collect();
+        for r in &self.plan.resources {
+            domains.insert(&r.domain);
+            for a in r.add.iter().chain(&r.remove).chain(&r.replace) {
+                if a.sid.is_none() {
+                    domains.insert(&a.domain);
+                }
+            }
+        }
         m.insert("domains", Value::from(Serde(&domains)));
         m.insert("current", Value::from(Serde(&self.current)));
         m.insert(
@@ -420,6 +442,117 @@ impl Object for ListView {
     }
 }
 
+/// The plan's resources (resource-based delegation) as a sequence.
+#[derive(Debug)]
+struct Resources {
+    plan: Arc<Plan>,
+}
+
+impl Object for Resources {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let i = key.as_usize()?;
+        self.plan.resources.get(i)?;
+        Some(Value::from_object(ResourceView {
+            plan: self.plan.clone(),
+            i,
+        }))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.plan.resources.len())
+    }
+}
+
+/// One resource, field by field: plan.json's fields, and for the LDIF the
+/// descriptors as bytes (`before.value` as exported, `delta.descriptor`
+/// as written).
+#[derive(Debug)]
+struct ResourceView {
+    plan: Arc<Plan>,
+    i: usize,
+}
+
+const RESOURCE_FIELDS: &[&str] = &[
+    "resource",
+    "type",
+    "sam_account_name",
+    "domain",
+    "dn",
+    "dn_source",
+    "mode",
+    "add",
+    "remove",
+    "replace",
+    "lines",
+    "comments",
+    "before",
+    "delta",
+];
+
+impl Object for ResourceView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let r = &self.plan.resources[self.i];
+        Some(match key.as_str()? {
+            "resource" => Value::from(r.resource.as_str()),
+            "type" => Value::from(r.kind.as_str()),
+            "sam_account_name" => Value::from(r.sam_account_name.as_str()),
+            "domain" => Value::from(r.domain.as_str()),
+            "dn" => Value::from(r.dn.as_str()),
+            "dn_source" => Value::from(r.dn_source.as_str()),
+            "mode" => Value::from(r.mode.as_str()),
+            "add" => Value::from(Serde(&r.add)),
+            "remove" => Value::from(Serde(&r.remove)),
+            "replace" => Value::from(Serde(&r.replace)),
+            "lines" => Value::from(Serde(&r.lines)),
+            "comments" => Value::from(Serde(&r.comments)),
+            "before" => match &r.before {
+                None => Value::from(()),
+                Some(b) => {
+                    let value = match &b.value {
+                        None => Value::from(()),
+                        Some(AttrValue::Text(t)) => Value::from(t.as_ref()),
+                        Some(AttrValue::Bytes(v)) => Value::from_bytes(v.clone()),
+                    };
+                    Value::from(BTreeMap::from([
+                        ("allowed", Value::from(Serde(&b.allowed))),
+                        ("sddl", Value::from(Serde(&b.sddl))),
+                        ("value", value),
+                    ]))
+                }
+            },
+            "delta" => match &r.delta {
+                None => Value::from(()),
+                Some(d) => Value::from(BTreeMap::from([
+                    ("add", Value::from(Serde(&d.add))),
+                    ("remove", Value::from(Serde(&d.remove))),
+                    ("after", Value::from(Serde(&d.after))),
+                    ("sddl", Value::from(Serde(&d.sddl))),
+                    (
+                        "descriptor",
+                        d.descriptor
+                            .clone()
+                            .map_or(Value::from(()), Value::from_bytes),
+                    ),
+                    ("changes", Value::from(d.changes)),
+                ])),
+            },
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(RESOURCE_FIELDS)
+    }
+}
+
 /// An account named in review lists: as the CSV writes it, and its
 /// identity.
 #[derive(Debug, serde::Serialize)]
@@ -577,6 +710,9 @@ impl Object for WarningView {
 pub fn plan_item_json(value: &Value) -> Option<serde_json::Result<String>> {
     if let Some(p) = value.downcast_object_ref::<PrincipalView>() {
         return Some(crate::escape::json::to_string(p.0.principal()));
+    }
+    if let Some(r) = value.downcast_object_ref::<ResourceView>() {
+        return Some(crate::escape::json::to_string(&r.plan.resources[r.i]));
     }
     if let Some(w) = value.downcast_object_ref::<WarningView>() {
         return Some(crate::escape::json::to_string(&FindingJson {

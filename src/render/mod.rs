@@ -253,6 +253,10 @@ fn format_value(
             out.write_str(&json).map_err(write_err)
         }
         (Kind::PowerShell, ValueKind::Number) => write!(out, "{value}").map_err(write_err),
+        (Kind::Ldif, ValueKind::Bytes) => {
+            let bytes = value.as_bytes().unwrap_or_default();
+            crate::ldif::writer::write_bytes_spec(out, bytes).map_err(write_err)
+        }
         (_, ValueKind::Number) => kind.write_text(out, &value.to_string()).map_err(write_err),
         (Kind::PowerShell, ValueKind::Bool) => out
             .write_str(if value.is_true() { "$true" } else { "$false" })
