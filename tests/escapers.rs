@@ -158,7 +158,7 @@ proptest! {
     fn every_output_kind_shows_hidden_characters(s in hidden_rich()) {
         use kcdplan::escape::{comment_text, Kind};
         let raw = |out: &str| out.chars().any(is_hidden);
-        for kind in [Kind::Ldif, Kind::PowerShell, Kind::Markdown, Kind::Json] {
+        for kind in [Kind::Ldif, Kind::PowerShell, Kind::Markdown, Kind::Json, Kind::Html] {
             let mut out = String::new();
             kind.write_text(&mut out, &s).unwrap();
             prop_assert!(!raw(&out), "{kind:?}: {out:?}");
@@ -177,6 +177,8 @@ proptest! {
                     prop_assert_eq!(back, vec![s.clone()]);
                 }
                 Kind::Markdown => {}
+                // HTML: no character with a meaning in markup is left.
+                Kind::Html => prop_assert!(!out.contains(['<', '>', '"', '\''])),
             }
         }
         prop_assert!(!raw(&kcdplan::sanitize::show(&s).to_string()));

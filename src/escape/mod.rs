@@ -3,6 +3,7 @@
 //! rendered (see `render`), so no value can reach an output unescaped.
 //! The console has its own, [`crate::sanitize::show`].
 
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod powershell;
@@ -20,15 +21,18 @@ pub enum Kind {
     Markdown,
     /// `{{ v }}` writes JSON.
     Json,
+    /// `{{ v }}` writes HTML text (element text, a quoted attribute value).
+    Html,
 }
 
 impl Kind {
     /// Each kind with the file extension that selects it.
-    const EXTENSIONS: [(Kind, &'static str); 4] = [
+    const EXTENSIONS: [(Kind, &'static str); 5] = [
         (Kind::Ldif, "ldif"),
         (Kind::PowerShell, "ps1"),
         (Kind::Markdown, "md"),
         (Kind::Json, "json"),
+        (Kind::Html, "html"),
     ];
 
     /// The kind of a file, by its extension.
@@ -57,6 +61,7 @@ impl Kind {
             Kind::PowerShell => "PowerShell",
             Kind::Markdown => "Markdown",
             Kind::Json => "JSON",
+            Kind::Html => "HTML",
         }
     }
 
@@ -66,6 +71,7 @@ impl Kind {
             Kind::Ldif => ldif::write_value_spec(out, v),
             Kind::PowerShell => powershell::write_literal(out, v),
             Kind::Markdown => markdown::write_text(out, v),
+            Kind::Html => html::write_text(out, v),
             Kind::Json => {
                 let json = json::to_string(v).map_err(|_| std::fmt::Error)?;
                 out.write_str(&json)

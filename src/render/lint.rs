@@ -13,7 +13,12 @@
 //!   JSON string;
 //! - `{{ value|comment }}` (printable ASCII without quotes, `#`, `<` or
 //!   `>`) is allowed only inside a comment (PowerShell `#` and `<# #>`,
-//!   LDIF `#` lines, Markdown `<!-- -->`), where such text cannot end it.
+//!   LDIF `#` lines, Markdown `<!-- -->`), where such text cannot end it;
+//! - in HTML, a value goes into element text, or into a quoted attribute
+//!   value that cannot load, run or link anything (`title`, `class`,
+//!   geometry such as `x` or `d`, `data-*`, `aria-*`); into `id` and
+//!   `href` only through `|anchor` (letters, digits and `-`). Never into a
+//!   tag itself, an unquoted value, a comment, `<style>` or `<script>`.
 
 use crate::escape::Kind;
 
@@ -33,6 +38,12 @@ enum Place {
     BlockComment,
     HtmlTag,
     HtmlComment,
+    /// An HTML attribute value (the lexer keeps the attribute's name).
+    Attribute {
+        quoted: bool,
+    },
+    /// The text of `<style>` or `<script>`.
+    RawText,
 }
 
 impl Place {
@@ -50,6 +61,8 @@ impl Place {
             Place::HereString { .. } => "inside a here-string",
             Place::LineComment | Place::BlockComment | Place::HtmlComment => "inside a comment",
             Place::HtmlTag => "inside an HTML tag",
+            Place::Attribute { .. } => "inside an attribute value",
+            Place::RawText => "inside a style or script element",
         }
     }
 }
@@ -67,6 +80,12 @@ struct Lexer {
     /// The characters just before: enough to see `<#`, `#>`, `@'`, `'@`,
     /// `<!--` and `-->`.
     recent: [char; 4],
+    /// HTML: the name of the tag and of the attribute being read, whether
+    /// the tag's name is still being read, and the quote of a value.
+    tag: String,
+    attr: String,
+    naming: bool,
+    quote: char,
 }
 
 impl Lexer {
@@ -75,6 +94,10 @@ impl Lexer {
             kind,
             place: Place::Code,
             recent: ['\n'; 4],
+            tag: String::new(),
+            attr: String::new(),
+            naming: false,
+            quote: '"',
         }
     }
 
@@ -108,7 +131,66 @@ impl Lexer {
                 (Place::Quoted { .. }, '"') if self.recent[2] != '\\' => Place::Code,
                 (p, _) => p,
             },
+            Kind::Html => self.html(c),
         };
+    }
+
+    /// HTML as templates write it: tags with quoted attribute values,
+    /// comments, and the raw text of `<style>` and `<script>`.
+    fn html(&mut self, c: char) -> Place {
+        let before = self.recent[2];
+        match self.place {
+            Place::Code if self.ends_with("<!--") => Place::HtmlComment,
+            Place::Code if (c.is_ascii_alphabetic() || c == '/') && before == '<' => {
+                self.tag = c.to_ascii_lowercase().to_string();
+                self.attr.clear();
+                self.naming = true;
+                Place::HtmlTag
+            }
+            Place::HtmlComment if self.ends_with("-->") => Place::Code,
+            Place::RawText if c == '/' && before == '<' => {
+                self.tag = "/".into();
+                self.attr.clear();
+                self.naming = true;
+                Place::HtmlTag
+            }
+            Place::HtmlTag => {
+                if self.naming && (c.is_ascii_alphanumeric() || c == '-' || c == ':') {
+                    self.tag.push(c.to_ascii_lowercase());
+                    return Place::HtmlTag;
+                }
+                self.naming = false;
+                match c {
+                    '>' if matches!(self.tag.as_str(), "style" | "script") => Place::RawText,
+                    '>' => Place::Code,
+                    '"' | '\'' if before == '=' => {
+                        self.quote = c;
+                        Place::Attribute { quoted: true }
+                    }
+                    '=' => Place::HtmlTag,
+                    c if c.is_whitespace() || c == '/' => {
+                        self.attr.clear();
+                        Place::HtmlTag
+                    }
+                    // A value right after `=`, without quotes.
+                    _ if before == '=' => Place::Attribute { quoted: false },
+                    c => {
+                        self.attr.push(c.to_ascii_lowercase());
+                        Place::HtmlTag
+                    }
+                }
+            }
+            Place::Attribute { quoted: true } if c == self.quote => {
+                self.attr.clear();
+                Place::HtmlTag
+            }
+            Place::Attribute { quoted: false } if c.is_whitespace() => {
+                self.attr.clear();
+                Place::HtmlTag
+            }
+            Place::Attribute { quoted: false } if c == '>' => Place::Code,
+            p => p,
+        }
     }
 
     fn powershell(&self, c: char) -> Place {
@@ -140,6 +222,33 @@ impl Lexer {
         }
     }
 }
+
+/// HTML attributes whose value can only be shown or measured: it cannot
+/// load a resource, run code or make a link.
+const SAFE_ATTRIBUTES: &[&str] = &[
+    "title",
+    "class",
+    "x",
+    "y",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "cx",
+    "cy",
+    "r",
+    "rx",
+    "ry",
+    "width",
+    "height",
+    "d",
+    "points",
+    "viewbox",
+    "text-anchor",
+    "font-size",
+    "colspan",
+    "rowspan",
+];
 
 /// Filters that write what the engine did not escape.
 const UNESCAPED: &[&str] = &["safe", "escape", "e", "tojson"];
@@ -195,7 +304,26 @@ pub fn check(source: &str, kind: Kind) -> Result<(), String> {
                 );
             }
         }
-        if open == "{" {
+        if open == "{" && kind == Kind::Html {
+            let anchor = filters(body).last() == Some(&"anchor");
+            let attr = lexer.attr.as_str();
+            match lexer.place {
+                Place::Code => {}
+                Place::Attribute { quoted: true } if SAFE_ATTRIBUTES.contains(&attr) || attr.starts_with("data-") || attr.starts_with("aria-") => {}
+                Place::Attribute { quoted: true } if anchor && (attr == "id" || attr == "href") => {}
+                Place::Attribute { quoted: true } => {
+                    return at(format!(
+                        "a value in the attribute '{attr}' could load, run or link something; values go into text, into quoted attributes such as title or class, and into id or href only as '|anchor'"
+                    ))
+                }
+                place => {
+                    return at(format!(
+                        "a value {} is not escaped for that place",
+                        place.describe()
+                    ))
+                }
+            }
+        } else if open == "{" {
             let commented = filters(body).last() == Some(&"comment");
             let place = lexer.place;
             match (commented, place.comment()) {
@@ -299,6 +427,42 @@ mod tests {
 
     /// A value where its escaping does not hold is refused; with
     /// `comment`, in a comment, it is allowed.
+    /// In HTML a value goes into text and harmless quoted attributes;
+    /// into id and href only as an anchor; nowhere else.
+    #[test]
+    fn html_values_only_where_they_cannot_act() {
+        for (source, why) in [
+            ("<a href=\"{{ u }}\">x</a>", "the attribute 'href'"),
+            ("<img src=\"{{ u }}\">", "the attribute 'src'"),
+            ("<p onclick=\"{{ u }}\">", "the attribute 'onclick'"),
+            ("<p style=\"{{ u }}\">", "the attribute 'style'"),
+            ("<rect fill=\"{{ u }}\"/>", "the attribute 'fill'"),
+            ("<p title={{ u }}>", "inside an HTML tag"),
+            ("<p {{ u }}>", "inside an HTML tag"),
+            (
+                "<style>p { color: {{ u }} }</style>",
+                "inside a style or script element",
+            ),
+            (
+                "<script>var a = {{ u }}</script>",
+                "inside a style or script element",
+            ),
+            ("<!-- {{ u }} -->", "inside a comment"),
+            ("<p id=\"{{ u }}\">", "the attribute 'id'"),
+        ] {
+            let e = refused(source, Kind::Html);
+            assert!(e.contains(why), "{source}: {e}");
+        }
+        for ok in [
+            "<p title=\"{{ t }}\" class=\"a {{ c }}\">{{ t }}</p>",
+            "<a href=\"#{{ n|anchor }}\" id=\"{{ n|anchor }}\"><text x=\"{{ x }}\">{{ t }}</text></a>",
+            "<style>p { color: red }</style><p>{{ t }}</p>",
+            "<path d=\"{{ d }}\" data-rule=\"{{ r }}\"/>",
+        ] {
+            assert_eq!(check(ok, Kind::Html), Ok(()), "{ok}");
+        }
+    }
+
     #[test]
     fn values_only_where_their_escaping_holds() {
         for (source, kind, place) in [
