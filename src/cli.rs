@@ -31,7 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Validate the CSV and write every artifact to a new folder (all or nothing).
     #[command(after_help = "\
-Writes delegation.ldif, apply.ps1, rollback.ps1, summary.md and plan.json.
+Writes delegation.ldif, apply.ps1, rollback.ps1, plan.json, report.html and summary.md
+(and rollback.ldif with --current).
 
 Examples:
   kcdplan render fixtures/hyperv-lab.csv --out change-1234
@@ -55,6 +56,7 @@ entry of the descriptor, principals named), and accounts marked sensitive.
 Examples:
   kcdplan audit export.ldf
   kcdplan audit export.ldf --format markdown > audit.md
+  kcdplan audit export.ldf --format html > audit.html
   kcdplan audit export.ldf --fail-on high   (exit 1 on a high or critical finding)")]
     Audit(AuditArgs),
     /// Write the read-only PowerShell script that produces an export for --current and audit.
@@ -81,6 +83,8 @@ pub enum AuditFormat {
     Text,
     Markdown,
     Json,
+    /// The report page with the delegation graph (self-contained HTML).
+    Html,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ mod common;
 use common::{artifacts, fixture, run_in, sorted_artifacts, Case};
 
 #[test]
-fn readme_main_command_writes_five_artifacts() {
+fn readme_main_command_writes_six_artifacts() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture("hyperv-lab.csv");
     let r = run_in(
@@ -21,7 +21,7 @@ fn readme_main_command_writes_five_artifacts() {
     assert!(lines.iter().all(|l| l.contains(": warning: KCD006 high: ")));
     assert!(r
         .stdout
-        .starts_with("wrote 5 files for 2 principal(s) to change\n"));
+        .starts_with("wrote 6 files for 2 principal(s) to change\n"));
     let mut names: Vec<String> = std::fs::read_dir(dir.path().join("change"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -197,6 +197,7 @@ fn force_replaces_the_folder_only_when_complete() {
             "out/apply.ps1",
             "out/delegation.ldif",
             "out/plan.json",
+            "out/report.html",
             "out/rollback.ps1",
             "out/summary.md"
         ]
@@ -240,7 +241,7 @@ fn unknown_template_name_is_an_error() {
     let shown = std::path::Path::new("tpl").join("apply.ps1.bak");
     assert_eq!(
         r.stderr,
-        format!("error: template '{}': unknown template name; known names: delegation.ldif, rollback.ldif, apply.ps1, rollback.ps1, plan.json, summary.md, export.ps1\n", shown.display())
+        format!("error: template '{}': unknown template name; known names: delegation.ldif, rollback.ldif, apply.ps1, rollback.ps1, plan.json, summary.md, report.html, export.ps1\n", shown.display())
     );
     assert!(!c.path().join("out").exists());
 }
@@ -274,7 +275,7 @@ fn templates_export_then_override() {
     let list = c.run(&["templates", "list"]);
     assert_eq!(
         list.stdout,
-        "delegation.ldif\nrollback.ldif\napply.ps1\nrollback.ps1\nplan.json\nsummary.md\nexport.ps1\n"
+        "delegation.ldif\nrollback.ldif\napply.ps1\nrollback.ps1\nplan.json\nsummary.md\nreport.html\nexport.ps1\n"
     );
 }
 

@@ -18,6 +18,11 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<()> {
             j.push('\n');
             j
         }
+        AuditFormat::Html => {
+            let report = crate::render::report::of_audit(&audit);
+            let ctx = minijinja::context! { report => minijinja::Value::from(minijinja::value::Serde(&report)) };
+            crate::render::Templates::load(None)?.render_string("report.html", &ctx)?
+        }
     };
     let mut out = Watched::new(out);
     let written = out

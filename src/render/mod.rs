@@ -6,7 +6,9 @@
 //! author cannot forget to escape, and no CSV field can leave its place.
 
 pub mod context;
+pub mod graph;
 mod lint;
+pub mod report;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -34,6 +36,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("rollback.ps1", include_str!("../../templates/rollback.ps1")),
     ("plan.json", include_str!("../../templates/plan.json")),
     ("summary.md", include_str!("../../templates/summary.md")),
+    ("report.html", include_str!("../../templates/report.html")),
     ("export.ps1", include_str!("../../templates/export.ps1")),
 ];
 
@@ -49,6 +52,7 @@ pub const ARTIFACTS: &[&str] = &[
     "apply.ps1",
     "rollback.ps1",
     "plan.json",
+    "report.html",
     "summary.md",
 ];
 
@@ -139,6 +143,9 @@ impl Templates {
         env.set_formatter(format_value);
         env.add_filter("comment", |v: String| {
             Value::from_safe_string(escape::comment_text(&v))
+        });
+        env.add_filter("anchor", |v: String| {
+            Value::from_safe_string(escape::html::anchor(&v))
         });
         for (name, src) in sources {
             let kind = Kind::of(&name).expect("every template name has a kind");
@@ -278,7 +285,7 @@ fn format_value(
             }
             out.write_str(")").map_err(write_err)
         }
-        (Kind::Markdown, ValueKind::None) => Ok(()),
+        (Kind::Markdown | Kind::Html, ValueKind::None) => Ok(()),
         (_, k) => Err(not_scalar(kind, k)),
     }
 }
