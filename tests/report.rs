@@ -330,3 +330,31 @@ fn hostile_values_never_become_markup() {
         );
     }
 }
+
+/// A plan too large to read on one page shows the accounts with
+/// findings, riskiest first, and says what it left out; every value list
+/// is cut at 25 with a count.
+#[test]
+fn a_large_plan_shows_its_riskiest_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("principal,service,target,protocol\n");
+    for i in 0..450 {
+        let protocol = if i % 50 == 0 { "any" } else { "" };
+        csv.push_str(&format!(
+            "h{i:03}.contoso.com,cifs,fs1.contoso.com,{protocol}\n"
+        ));
+    }
+    for j in 0..30 {
+        csv.push_str(&format!(
+            "h000.contoso.com,http,web{j:02}.contoso.com,any\n"
+        ));
+    }
+    std::fs::write(dir.path().join("big.csv"), csv).unwrap();
+    let r = run_in(dir.path(), &["render", "big.csv", "--out", "o"], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = std::fs::read_to_string(dir.path().join("o/report.html")).unwrap();
+    assert!(html.contains("This plan has 450 accounts: the page shows the 9 with the highest risks (every account with a finding); summary.md lists every account."), "{html}");
+    assert_eq!(html.matches("<g class=\"node account").count(), 9);
+    assert_eq!(html.matches("<section id=").count(), 9);
+    assert!(html.contains("... and 37 more (summary.md lists every value)"));
+}

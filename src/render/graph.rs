@@ -166,18 +166,26 @@ pub fn layout(input: &Input) -> Vec<Graph> {
             _ => packs.push(g),
         }
     }
+    // Each left node's edges, to hand each graph its own.
+    let mut of_left: Vec<Vec<usize>> = vec![Vec::new(); input.left.len()];
+    for (i, (l, _, _)) in edges.iter().enumerate() {
+        of_left[*l].push(i);
+    }
     packs
         .into_iter()
-        .map(|lefts| one(input, &lefts, &edges))
+        .map(|lefts| {
+            let mine: Vec<&(usize, usize, &EdgeIn)> = (lefts.iter())
+                .flat_map(|&l| of_left[l].iter().map(|&i| &edges[i]))
+                .collect();
+            one(input, &lefts, &mine)
+        })
         .collect()
 }
 
 /// One graph of the left nodes `lefts` and their edges.
-fn one(input: &Input, lefts: &[usize], all: &[(usize, usize, &EdgeIn)]) -> Graph {
-    let edges: Vec<&(usize, usize, &EdgeIn)> =
-        all.iter().filter(|(l, _, _)| lefts.contains(l)).collect();
+fn one(input: &Input, lefts: &[usize], edges: &[&(usize, usize, &EdgeIn)]) -> Graph {
     let mut rights: Vec<usize> = Vec::new();
-    for (_, r, _) in &edges {
+    for (_, r, _) in edges {
         if !rights.contains(r) {
             rights.push(*r);
         }

@@ -25,6 +25,71 @@ pub struct Report {
     /// Whether the plan was made against an export (the graph then shows
     /// what is added, removed and kept).
     pub against_export: bool,
+    /// What the page leaves out of a large plan, said on the page.
+    pub omitted: Option<String>,
+    /// Risks beyond [`MAX_RISKS`], left to summary.md (or the audit's
+    /// other formats).
+    pub risks_more: usize,
+}
+
+/// Risks listed on one page, highest first.
+pub const MAX_RISKS: usize = 200;
+
+/// Accounts drawn and detailed on one page: beyond this, a page is no
+/// longer read, and only the accounts with findings are shown, riskiest
+/// first (summary.md keeps every account).
+pub const MAX_ACCOUNTS: usize = 200;
+
+/// Values listed per account (summary.md lists them all).
+pub const MAX_VALUES: usize = 25;
+
+/// Value rows, cut at [`MAX_VALUES`] with a row that says how many more.
+fn capped(rows: impl Iterator<Item = ValueRow>) -> Vec<ValueRow> {
+    let mut out: Vec<ValueRow> = Vec::new();
+    let mut more = 0usize;
+    for r in rows {
+        if out.len() < MAX_VALUES {
+            out.push(r);
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        out.push(ValueRow {
+            mark: "",
+            value: format!("... and {more} more (summary.md lists every value)"),
+            change: "more",
+        });
+    }
+    out
+}
+
+/// Which of `n` accounts a page shows, given each one's severity: all of
+/// them up to [`MAX_ACCOUNTS`], else those with findings, riskiest
+/// first; and what it says of the others.
+fn shown(severities: &[Option<Severity>]) -> (Vec<bool>, Option<String>) {
+    let n = severities.len();
+    if n <= MAX_ACCOUNTS {
+        return (vec![true; n], None);
+    }
+    let mut risky: Vec<usize> = (0..n).filter(|&i| severities[i].is_some()).collect();
+    risky.sort_by_key(|&i| (std::cmp::Reverse(severities[i]), i));
+    let total_risky = risky.len();
+    risky.truncate(MAX_ACCOUNTS);
+    let mut show = vec![false; n];
+    for &i in &risky {
+        show[i] = true;
+    }
+    let note = format!(
+        "This plan has {n} accounts: the page shows the {} with the highest risks{}; summary.md lists every account.",
+        risky.len(),
+        if total_risky > risky.len() {
+            format!(" (of {total_risky} with findings)")
+        } else {
+            " (every account with a finding)".to_string()
+        }
+    );
+    (show, Some(note))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -144,17 +209,33 @@ fn host_edges(
 
 /// The report of a plan: `facts` are the summary's header rows.
 pub fn of_plan(plan: &Plan, facts: Vec<Fact>, against_export: bool) -> Report {
+    // Each account's risk findings, gathered once.
+    let mut by_account: BTreeMap<&str, Vec<(&'static str, Severity)>> = BTreeMap::new();
+    for w in plan.warnings.iter().chain(&plan.accepted) {
+        if w.rule().is_risk() {
+            by_account
+                .entry(&w.principal)
+                .or_default()
+                .push((w.rule().id(), w.rule().severity()));
+        }
+    }
     let findings = |name: &str| -> Vec<(&'static str, Severity)> {
-        (plan.warnings.iter().chain(&plan.accepted))
-            .filter(|w| w.rule().is_risk() && &*w.principal == name)
-            .map(|w| (w.rule().id(), w.rule().severity()))
-            .collect()
+        by_account.get(name).cloned().unwrap_or_default()
     };
     let mut input = Input::default();
     let mut hosts = BTreeMap::new();
     let mut sections = Vec::new();
     let mut anchors: BTreeMap<String, String> = BTreeMap::new();
+    let mut left_keys: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let severities: Vec<Option<Severity>> = (plan.principals.iter().map(|p| &p.principal))
+        .chain(plan.resources.iter().map(|r| &r.resource))
+        .map(|name| findings(name).iter().map(|f| f.1).max())
+        .collect();
+    let (show, omitted) = shown(&severities);
     for (i, p) in plan.principals.iter().enumerate() {
+        if !show[i] {
+            continue;
+        }
         let anchor = format!("p-{i}");
         anchors.insert(p.principal.clone(), anchor.clone());
         let (severity, rules) = worst(&findings(&p.principal));
@@ -166,6 +247,7 @@ pub fn of_plan(plan: &Plan, facts: Vec<Fact>, against_export: bool) -> Report {
             crate::plan::risks::Transition::Set => "protocol transition set",
             crate::plan::risks::Transition::Without => "Kerberos only",
         };
+        left_keys.insert(key.clone());
         input.left.push(NodeIn {
             key: key.clone(),
             label: p.principal.clone(),
@@ -219,17 +301,17 @@ pub fn of_plan(plan: &Plan, facts: Vec<Fact>, against_export: bool) -> Report {
             title: p.principal.clone(),
             severity,
             facts,
-            values: values
-                .into_iter()
-                .map(|(value, change)| ValueRow {
-                    mark: mark(change),
-                    value,
-                    change,
-                })
-                .collect(),
+            values: capped(values.into_iter().map(|(value, change)| ValueRow {
+                mark: mark(change),
+                value,
+                change,
+            })),
         });
     }
     for (i, r) in plan.resources.iter().enumerate() {
+        if !show[plan.principals.len() + i] {
+            continue;
+        }
         let anchor = format!("r-{i}");
         anchors.insert(r.resource.clone(), anchor.clone());
         let (severity, rules) = worst(&findings(&r.resource));
@@ -277,7 +359,7 @@ pub fn of_plan(plan: &Plan, facts: Vec<Fact>, against_export: bool) -> Report {
             }
         }
         for (pkey, label, change) in &allowed {
-            if !input.left.iter().any(|n| &n.key == pkey) {
+            if left_keys.insert(pkey.clone()) {
                 input.left.push(NodeIn {
                     key: pkey.clone(),
                     label: label.clone(),
@@ -314,14 +396,11 @@ pub fn of_plan(plan: &Plan, facts: Vec<Fact>, against_export: bool) -> Report {
             title: format!("{} (resource)", r.resource),
             severity,
             facts,
-            values: allowed
-                .into_iter()
-                .map(|(_, label, change)| ValueRow {
-                    mark: mark(change),
-                    value: label,
-                    change,
-                })
-                .collect(),
+            values: capped(allowed.into_iter().map(|(_, label, change)| ValueRow {
+                mark: mark(change),
+                value: label,
+                change,
+            })),
         });
     }
     let mut risks: Vec<(&Warning, bool)> = (plan.warnings.iter().map(|w| (w, false)))
@@ -336,8 +415,10 @@ pub fn of_plan(plan: &Plan, facts: Vec<Fact>, against_export: bool) -> Report {
     Report {
         title: "Kerberos delegation change".into(),
         facts,
+        risks_more: risks.len().saturating_sub(MAX_RISKS),
         risks: risks
             .into_iter()
+            .take(MAX_RISKS)
             .map(|(w, accepted)| RiskRow {
                 rule: w.rule().id(),
                 severity: w.rule().severity().as_str(),
@@ -351,6 +432,7 @@ pub fn of_plan(plan: &Plan, facts: Vec<Fact>, against_export: bool) -> Report {
         graphs: graph::layout(&input),
         sections,
         against_export,
+        omitted,
     }
 }
 
@@ -393,7 +475,26 @@ pub fn of_audit(audit: &Audit) -> Report {
     let mut sections: Vec<Section> = Vec::new();
     let mut anchors: BTreeMap<String, String> = BTreeMap::new();
     let mut any_added = false;
+    // One account may show several delegations: the cap counts accounts.
+    let mut accounts: Vec<&str> = Vec::new();
+    let mut severities: Vec<Option<Severity>> = Vec::new();
+    let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for d in &audit.delegations {
+        if seen.insert(&d.dn) {
+            accounts.push(&d.dn);
+            severities.push(d.severity);
+        }
+    }
+    let (show, omitted) = shown(&severities);
+    let shown_dns: std::collections::BTreeSet<&str> = (accounts.iter().zip(&show))
+        .filter(|(_, s)| **s)
+        .map(|(a, _)| *a)
+        .collect();
+    for d in audit
+        .delegations
+        .iter()
+        .filter(|d| shown_dns.contains(d.dn.as_str()))
+    {
         let name = d.sam_account_name.clone().unwrap_or_else(|| d.dn.clone());
         let key = format!("account:{}", d.dn.to_lowercase());
         let anchor = match anchors.get(&d.dn) {
@@ -540,7 +641,8 @@ pub fn of_audit(audit: &Audit) -> Report {
             fact("Records", audit.export.records.to_string()),
             fact("Findings", audit.findings.len().to_string()),
         ],
-        risks: (audit.findings.iter())
+        risks_more: audit.findings.len().saturating_sub(MAX_RISKS),
+        risks: (audit.findings.iter().take(MAX_RISKS))
             .map(|f| RiskRow {
                 rule: f.rule.id(),
                 severity: f.severity.as_str(),
@@ -552,7 +654,14 @@ pub fn of_audit(audit: &Audit) -> Report {
             })
             .collect(),
         graphs: graph::layout(&input),
-        sections,
+        sections: sections
+            .into_iter()
+            .map(|mut s| {
+                s.values = capped(std::mem::take(&mut s.values).into_iter());
+                s
+            })
+            .collect(),
         against_export: false,
+        omitted,
     }
 }
