@@ -226,7 +226,6 @@ pub fn of_plan(plan: &Plan, facts: Vec<Fact>, against_export: bool) -> Report {
     let mut hosts = BTreeMap::new();
     let mut sections = Vec::new();
     let mut anchors: BTreeMap<String, String> = BTreeMap::new();
-    let mut left_keys: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let severities: Vec<Option<Severity>> = (plan.principals.iter().map(|p| &p.principal))
         .chain(plan.resources.iter().map(|r| &r.resource))
         .map(|name| findings(name).iter().map(|f| f.1).max())
@@ -247,7 +246,6 @@ pub fn of_plan(plan: &Plan, facts: Vec<Fact>, against_export: bool) -> Report {
             crate::plan::risks::Transition::Set => "protocol transition set",
             crate::plan::risks::Transition::Without => "Kerberos only",
         };
-        left_keys.insert(key.clone());
         input.left.push(NodeIn {
             key: key.clone(),
             label: p.principal.clone(),
@@ -359,25 +357,7 @@ pub fn of_plan(plan: &Plan, facts: Vec<Fact>, against_export: bool) -> Report {
             }
         }
         for (pkey, label, change) in &allowed {
-            if left_keys.insert(pkey.clone()) {
-                input.left.push(NodeIn {
-                    key: pkey.clone(),
-                    label: label.clone(),
-                    note: "allowed to act (resource-based)".into(),
-                    section: None,
-                    severity: None,
-                    rules: Vec::new(),
-                    kind: "account",
-                });
-            }
-            input.edges.push(EdgeIn {
-                from: pkey.clone(),
-                to: key.clone(),
-                label: String::new(),
-                kind: "resource",
-                change,
-                severity,
-            });
+            allow(&mut input, pkey, label, &key, change, severity);
         }
         let mut facts = identity(
             "Resource",
@@ -434,6 +414,37 @@ pub fn of_plan(plan: &Plan, facts: Vec<Fact>, against_export: bool) -> Report {
         against_export,
         omitted,
     }
+}
+
+/// A resource-based edge from the principal `pkey` (added as a node the
+/// first time) to the resource `rkey`.
+fn allow(
+    input: &mut Input,
+    pkey: &str,
+    label: &str,
+    rkey: &str,
+    change: &'static str,
+    severity: Option<&'static str>,
+) {
+    if !input.left.iter().any(|n| n.key == pkey) {
+        input.left.push(NodeIn {
+            key: pkey.to_string(),
+            label: label.to_string(),
+            note: "allowed to act (resource-based)".into(),
+            section: None,
+            severity: None,
+            rules: Vec::new(),
+            kind: "account",
+        });
+    }
+    input.edges.push(EdgeIn {
+        from: pkey.to_string(),
+        to: rkey.to_string(),
+        label: String::new(),
+        kind: "resource",
+        change,
+        severity,
+    });
 }
 
 /// The facts that name an account: as written, its type and
@@ -580,26 +591,15 @@ pub fn of_audit(audit: &Audit) -> Report {
                     kind: "resource",
                 });
                 for ace in d.aces.iter().filter(|a| a.allows) {
-                    let pkey = format!("sid:{}", ace.sid);
-                    if !input.left.iter().any(|n| n.key == pkey) {
-                        input.left.push(NodeIn {
-                            key: pkey.clone(),
-                            label: ace.name.clone().unwrap_or_else(|| ace.sid.clone()),
-                            note: "allowed to act (resource-based)".into(),
-                            section: None,
-                            severity: None,
-                            rules: Vec::new(),
-                            kind: "account",
-                        });
-                    }
-                    input.edges.push(EdgeIn {
-                        from: pkey,
-                        to: rkey.clone(),
-                        label: String::new(),
-                        kind: "resource",
-                        change: "present",
+                    let label = ace.name.clone().unwrap_or_else(|| ace.sid.clone());
+                    allow(
+                        &mut input,
+                        &format!("sid:{}", ace.sid),
+                        &label,
+                        &rkey,
+                        "present",
                         severity,
-                    });
+                    );
                 }
                 values.extend(d.aces.iter().map(|a| ValueRow {
                     mark: if a.allows { "+" } else { "!" },
